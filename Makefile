@@ -1,0 +1,38 @@
+# thinkpipe: every target works from a fresh clone (it creates .venv when missing).
+#   make test   install the pinned stack into .venv and run the whole suite
+#   make demo   run a short pipeline on built-in defaults and print a summary
+#   make bench  benchmarks against peers; figures go to bench/RESULTS.md
+#   make man    regenerate the roff pages in man/ from the commands' help
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.thinkpipe-installed
+# torch first, from the CPU wheel this machine carries; every later pip call is constrained to
+# the tested stack, or pip resolves a multi-GB CUDA torch.
+TORCH := torch==2.13.0
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
+.PHONY: setup test demo bench man lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet $(TORCH)
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+test: setup
+	$(BIN)/python -m pytest
+
+demo: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash pipelines/demo.sh
+
+bench: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/io.py
+
+man: setup
+	$(BIN)/python man/build.py
+
+clean:
+	rm -rf out build *.egg-info .pytest_cache

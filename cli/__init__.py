@@ -1,0 +1,1 @@
+"""Command-line layer: options -> config, streams opened, tool called, errors -> exit codes."""

@@ -1,0 +1,109 @@
+"""The `thinkpipe` umbrella command and the standalone executables (synth-draw, grpo, ...).
+
+Commands are registered from a table: name -> "module:function" in thinkpipe.cli. Importing a
+command module is cheap (typer and the option definitions); tools import torch, transformers or
+deepspeed inside the function, so `--help` stays fast and never loads them.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Callable
+
+import typer
+import typer.main
+
+from . import stubs
+from .options import Version, version_text
+
+# Standalone executables (each is also `thinkpipe NAME`); eval is umbrella-only (shell builtin).
+STANDALONE = ["synth-draw", "reject-sample", "sft", "grpo", "distill-kpod", "distill-plankd",
+              "pudnet-predict", "freekd", "fira-pretrain"]
+
+# name -> "module:function" for commands that have landed; the rest come from stubs.PLANNED.
+COMMANDS = {
+    "convert": "convert:convert",
+    "env": "env:env",
+    "completion": "completion:completion",
+}
+ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
+         "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]
+
+HELP = """Composable Unix tools for building reasoning models.
+
+Every command reads records (JSONL or Parquet) from files or stdin and writes records to stdout,
+so shell pipelines and Makefiles chain them. Run `thinkpipe COMMAND --help` for each.
+"""
+SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+def resolve(name: str) -> tuple[Callable, str]:
+    """(function, examples text) for a command name."""
+    if name in COMMANDS:
+        module_name, attr = COMMANDS[name].split(":")
+        module = importlib.import_module(f"thinkpipe.cli.{module_name}")
+        return getattr(module, attr), getattr(module, "EXAMPLES", "")
+    return stubs.make(name), ""
+
+
+def _epilog(examples: str) -> str | None:
+    if not examples:
+        return None
+    return "Examples:\n\n" + "\n\n".join("  " + line for line in examples.strip().splitlines())
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(name="thinkpipe", help=HELP, add_completion=False, no_args_is_help=True,
+                      pretty_exceptions_enable=False, context_settings=SETTINGS)
+
+    @app.callback()
+    def root(version: Version = None) -> None:
+        """Composable Unix tools for building reasoning models."""
+
+    for name in ORDER:
+        fn, examples = resolve(name)
+        app.command(name, epilog=_epilog(examples))(fn)
+    return app
+
+
+def standalone_command(name: str):
+    """The command object behind a standalone executable."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
+                      context_settings=SETTINGS)
+    fn, examples = resolve(name)
+    app.command(name, epilog=_epilog(examples))(fn)
+    return typer.main.get_command(app)
+
+
+def _enable_completion() -> None:
+    """Register typer's shell classes so `_PROG_COMPLETE=complete_bash prog` answers.
+
+    typer does this only when it adds its own --install-completion, which detects the shell and
+    fails in containers; `thinkpipe completion SHELL` replaces that option.
+    """
+    from typer.completion import completion_init
+    completion_init()
+
+
+def main() -> None:
+    _enable_completion()
+    typer.main.get_command(build_app())(prog_name="thinkpipe")
+
+
+def _run(name: str) -> None:
+    if sys.argv[1:] == ["--version"]:  # typer offers no public way to add it to one command
+        print(version_text())
+        return
+    _enable_completion()
+    standalone_command(name)(prog_name=name)
+
+
+def synth_draw() -> None: _run("synth-draw")
+def reject_sample() -> None: _run("reject-sample")
+def sft() -> None: _run("sft")
+def grpo() -> None: _run("grpo")
+def distill_kpod() -> None: _run("distill-kpod")
+def distill_plankd() -> None: _run("distill-plankd")
+def pudnet_predict() -> None: _run("pudnet-predict")
+def freekd() -> None: _run("freekd")
+def fira_pretrain() -> None: _run("fira-pretrain")

@@ -1,0 +1,27 @@
+"""The failures every tool reports the same way; the CLI maps each to its exit status.
+
+    RecordError  a record that cannot be read or used (`file:line: what`)  -> 65 (EX_DATAERR)
+    InputError   an input that cannot be opened                            -> 66 (EX_NOINPUT)
+    OutputError  an output that cannot be created or written                -> 73 (EX_CANTCREAT)
+    UsageError   options that contradict each other or the data             -> 2
+"""
+
+
+class RecordError(Exception):
+    """A record that cannot be read or used. `where` is `file:line` (or `file` alone)."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(f"{where}: {message}")
+        self.where, self.message = where, message
+
+
+class InputError(Exception):
+    """An input that cannot be opened at all (missing file, a directory, no permission)."""
+
+
+class OutputError(Exception):
+    """An output that cannot be created or written."""
+
+
+class UsageError(Exception):
+    """Options that cannot work together, found after parsing (a bad --shard, a missing model)."""

@@ -1,0 +1,170 @@
+"""Parquet: records as rows, read in batches and written in two passes with constant memory.
+
+Writing. A Parquet file has one schema, but a record stream only reveals its fields and types as it
+goes. The writer therefore spools each batch of records, already converted to Arrow columns
+(arrow_columns.build), to a temporary file while it folds their types together; on close it casts
+every spooled batch to the final schema and writes the file. Memory stays at one batch.
+
+What the file keeps so that JSONL -> Parquet -> JSONL gives back every field and value:
+  - columns whose values Arrow cannot hold exactly are JSON text (listed in the metadata);
+  - media fields are list<struct<bytes, path>> (the `datasets` Image layout);
+  - a record that lacks a field (as opposed to holding null) lists it in the hidden column
+    `_thinkpipe_absent`, present only when some record lacks some field.
+The schema metadata key `thinkpipe` says which columns are which. Parquet files from elsewhere
+are read as plain rows (binary values become base64 in JSON output).
+"""
+from __future__ import annotations
+
+import json
+import pickle
+import tempfile
+from typing import BinaryIO, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import arrow_columns as ac
+from . import media
+from ..errors import RecordError
+from .jsonl import loads
+
+META_KEY = b"thinkpipe"
+ABSENT = "_thinkpipe_absent"
+BATCH_ROWS = 1000          # records per spooled batch
+ROW_GROUP_ROWS = 64_000    # rows per Parquet row group (a few spooled batches)
+ROW_GROUP_BYTES = 128 << 20
+
+
+def iter_parquet(source, name: str, pos: list) -> Iterator[dict]:
+    """Yield the rows of a Parquet file (a path or a seekable binary file) as records."""
+    try:
+        pf = pq.ParquetFile(source)
+    except (pa.ArrowException, OSError) as e:
+        raise RecordError(name, f"not a readable Parquet file: {e}") from None
+    meta = json.loads((pf.schema_arrow.metadata or {}).get(META_KEY, b"{}"))
+    json_cols, media_cols = meta.get("json", []), meta.get("media", [])
+    absent = meta.get("absent")
+    row = 0
+    try:
+        batches = pf.iter_batches(batch_size=BATCH_ROWS)
+        for batch in batches:
+            for rec in batch.to_pylist():
+                row += 1
+                for col in json_cols:
+                    if rec.get(col) is not None:
+                        rec[col] = loads(rec[col])
+                for col in media_cols:
+                    if rec.get(col) is not None:
+                        rec[col] = [media.from_struct(x) for x in rec[col]]
+                if absent is not None:
+                    for col in rec.pop(absent) or ():
+                        rec.pop(col, None)
+                pos[0] = row
+                yield rec
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise RecordError(f"{name}:{row + 1}", f"cannot read Parquet row: {e}") from None
+
+
+class ParquetWriter:
+    """Collects records and writes one Parquet file to `stream` on close()."""
+
+    def __init__(self, stream: BinaryIO, compression: str = "zstd"):
+        self.stream, self.compression = stream, compression
+        self.count = 0
+        self._rows: list[dict] = []
+        self._columns: dict[str, tuple[str, pa.DataType]] = {}  # name -> (kind, type), in order
+        self._any_absent = False
+        self._spool = tempfile.TemporaryFile(prefix="thinkpipe-parquet-")
+
+    def write(self, record: dict) -> None:
+        self._rows.append(record)
+        self.count += 1
+        if len(self._rows) >= BATCH_ROWS:
+            self._spill()
+
+    def _spill(self) -> None:
+        rows, self._rows = self._rows, []
+        if not rows:
+            return
+        names = list(dict.fromkeys(k for r in rows for k in r))
+        first = rows[0].keys()
+        uniform = all(r.keys() == first for r in rows)
+        cols, present = {}, {}
+        for name in names:
+            if name == ABSENT:
+                raise RecordError(name, f"the field name {ABSENT} is reserved")
+            arr, kind = ac.build(name, [r.get(name) for r in rows])
+            cols[name] = (arr, kind)
+            self._columns[name] = ac.merge_column(self._columns.get(name), kind, arr.type)
+            if not uniform:
+                mask = [name in r for r in rows]
+                if not all(mask):
+                    present[name] = mask
+        if present or (self._columns.keys() - cols.keys()):
+            self._any_absent = True
+        pickle.dump((len(rows), cols, present), self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _final_batches(self, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+        self._spool.seek(0)
+        while True:
+            try:
+                n, cols, present = pickle.load(self._spool)
+            except EOFError:
+                return
+            arrays, absent = [], [[] for _ in range(n)]
+            for name, (kind, typ) in self._columns.items():
+                if name in cols:
+                    arr, batch_kind = cols[name]
+                    arrays.append(ac.to_final(arr, batch_kind, kind, typ))
+                    for i, here in enumerate(present.get(name, ())):
+                        if not here:
+                            absent[i].append(name)
+                else:
+                    arrays.append(pa.nulls(n, typ))
+                    for row in absent:
+                        row.append(name)
+            if self._any_absent or not self._columns:
+                arrays.append(pa.array(absent, pa.list_(pa.string())))
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    def _schema(self) -> pa.Schema:
+        fields = [pa.field(name, typ) for name, (kind, typ) in self._columns.items()]
+        absent = self._any_absent or not self._columns
+        if absent and self.count:
+            fields.append(pa.field(ABSENT, pa.list_(pa.string())))
+        meta = {
+            "version": 1,
+            "json": [n for n, (k, _) in self._columns.items() if k == ac.JSON],
+            "media": [n for n, (k, _) in self._columns.items() if k == ac.MEDIA],
+            "absent": ABSENT if absent and self.count else None,
+        }
+        return pa.schema(fields, metadata={META_KEY: json.dumps(meta).encode()})
+
+    def close(self) -> None:
+        self._spill()
+        schema = self._schema()
+        writer = pq.ParquetWriter(self.stream, schema, compression=self.compression)
+        pending, size = [], 0
+        for batch in self._final_batches(schema):
+            pending.append(batch)
+            size += batch.nbytes
+            if sum(b.num_rows for b in pending) >= ROW_GROUP_ROWS or size >= ROW_GROUP_BYTES:
+                writer.write_table(pa.Table.from_batches(pending, schema))
+                pending, size = [], 0
+        if pending:
+            writer.write_table(pa.Table.from_batches(pending, schema))
+        writer.close()
+        self._spool.close()
+
+    def abort(self) -> None:
+        self._spool.close()
+
+
+def spool_stdin(stream: BinaryIO) -> BinaryIO:
+    """Parquet needs random access: copy a pipe to a temporary file and return it, rewound."""
+    tmp = tempfile.TemporaryFile(prefix="thinkpipe-stdin-")
+    while chunk := stream.read(1 << 20):
+        tmp.write(chunk)
+    tmp.seek(0)
+    return tmp
+

@@ -1,0 +1,56 @@
+"""Operations on record streams that every tool offers: --shard K/N, --limit N, --select a,b."""
+from __future__ import annotations
+
+from itertools import islice
+from typing import Iterable, Iterator, Sequence
+
+
+def parse_shard(spec: str | None) -> tuple[int, int] | None:
+    """`K/N` (1 <= K <= N) -> (K, N); None stays None; ValueError with the reason otherwise."""
+    if spec is None or spec == "":
+        return None
+    try:
+        k, n = (int(x) for x in spec.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard wants K/N, like 2/8, not {spec!r}") from None
+    if n < 1 or not 1 <= k <= n:
+        raise ValueError(f"--shard {spec}: K counts from 1 to N (the first of 8 slices is 1/8)")
+    return k, n
+
+
+def shard(records: Iterable, k: int, n: int) -> Iterator:
+    """The K-th of N interleaved slices: record i (from 0) goes to slice i mod N + 1.
+
+    Interleaving needs no count up front (it streams) and gives every slice a fair mix of the
+    input; the N slices together hold every record exactly once.
+    """
+    return islice(records, k - 1, None, n)
+
+
+def limit(records: Iterable, n: int | None) -> Iterator:
+    """At most `n` records (all of them when n is None)."""
+    return iter(records) if n is None else islice(records, n)
+
+
+def parse_fields(spec: str | None) -> list[str] | None:
+    if not spec:
+        return None
+    fields = [f.strip() for f in spec.split(",") if f.strip()]
+    if not fields:
+        raise ValueError("--select wants field names separated by commas")
+    return fields
+
+
+def select(records: Iterable[dict], fields: Sequence[str]) -> Iterator[dict]:
+    """Keep only `fields`, in the order given; a field a record lacks stays absent."""
+    for rec in records:
+        yield {f: rec[f] for f in fields if f in rec}
+
+
+def apply(records: Iterable[dict], shard_spec: tuple[int, int] | None = None,
+          max_records: int | None = None, fields: Sequence[str] | None = None) -> Iterator[dict]:
+    """Shard, then limit (the first N of this slice), then select."""
+    if shard_spec is not None:
+        records = shard(records, *shard_spec)
+    records = limit(records, max_records)
+    return select(records, fields) if fields else records

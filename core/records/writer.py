@@ -1,0 +1,115 @@
+"""Writing records to stdout or a file, as JSONL, gzipped JSONL or Parquet.
+
+The format is `fmt` when given, else the output's extension (`.parquet`/`.pq`, `.jsonl.gz`/`.gz`,
+anything else JSONL), else JSONL. A file is written next to its destination under a temporary name
+and renamed into place on success, so a failed or interrupted run never leaves half a file where a
+complete one is expected (and never clobbers the previous one).
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import tempfile
+from typing import BinaryIO
+
+from ..errors import OutputError
+from .jsonl import JsonlWriter
+from .parquet import ParquetWriter
+
+FORMATS = ("jsonl", "jsonl.gz", "parquet")
+
+
+def resolve_format(path: str | None, fmt: str | None) -> str:
+    """Output format from --format, else from the file name, else JSONL."""
+    if fmt:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        return fmt
+    name = (path or "").lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith(".gz"):
+        return "jsonl.gz"
+    return "jsonl"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class RecordWriter:
+    """`write(record)` then `close()` (or use as a context manager; an exception aborts)."""
+
+    def __init__(self, path: str | None = None, fmt: str | None = None, line_buffered: bool = False):
+        self.path = None if path in (None, "-") else path
+        self.format = resolve_format(self.path, fmt)
+        self._tmp: str | None = None
+        self._file: BinaryIO | None = None
+        self._gzip = None
+        if self.path is None:
+            target = sys.stdout.buffer
+        else:
+            directory = os.path.dirname(os.path.abspath(self.path))
+            try:
+                fd, self._tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-",
+                                                 suffix="-" + os.path.basename(self.path))
+            except OSError as e:
+                raise OutputError(f"{self.path}: cannot create: {e.strerror}") from None
+            os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp's 0600 is not what `>` would give
+            self._file = target = os.fdopen(fd, "wb", buffering=1 << 20)
+        if self.format == "parquet":
+            self._sink = ParquetWriter(target)
+        else:
+            if self.format == "jsonl.gz":
+                self._gzip = target = gzip.GzipFile(fileobj=target, mode="wb", mtime=0)
+            self._sink = JsonlWriter(target, line_buffered=line_buffered and self.path is None)
+
+    @property
+    def count(self) -> int:
+        return self._sink.count
+
+    def write(self, record: dict) -> None:
+        self._sink.write(record)
+
+    def close(self) -> None:
+        """Finish the output; for a file, move it into place."""
+        try:
+            self._sink.close()
+            if self._gzip is not None:
+                self._gzip.close()
+            if self._file is not None:
+                self._file.close()
+                os.replace(self._tmp, self.path)
+                self._tmp = None
+            else:
+                sys.stdout.buffer.flush()
+        except OSError as e:
+            self.abort()
+            if isinstance(e, BrokenPipeError):
+                raise
+            raise OutputError(f"{self.path or '<stdout>'}: cannot write: {e.strerror}") from None
+
+    def abort(self) -> None:
+        """Drop a partial output file (stdout cannot be taken back)."""
+        if isinstance(self._sink, ParquetWriter):
+            self._sink.abort()
+        if self._file is not None:
+            self._file.close()
+        if self._tmp is not None:
+            try:
+                os.unlink(self._tmp)
+            except OSError:
+                pass
+            self._tmp = None
+
+    def __enter__(self) -> "RecordWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,40 @@
+"""Shared test helpers: run the real executables as a user would, from the venv that runs pytest."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import pytest
+
+BIN = os.path.dirname(sys.executable)
+
+
+@dataclass
+class Result:
+    rc: int
+    out: bytes
+    err: bytes
+
+    @property
+    def text(self) -> str:
+        return self.out.decode()
+
+    @property
+    def stderr(self) -> str:
+        return self.err.decode(errors="replace")
+
+
+def run(cmd: list[str], data: bytes = b"", cwd=None, env=None, timeout: int = 120) -> Result:
+    """Run a thinkpipe executable with `data` on stdin."""
+    full_env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", ""),
+                "NO_COLOR": "1", **(env or {})}
+    p = subprocess.run(cmd, input=data, capture_output=True, cwd=cwd, env=full_env,
+                       timeout=timeout)
+    return Result(p.returncode, p.stdout, p.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run

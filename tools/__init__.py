@@ -1,0 +1,1 @@
+"""One package per command, importable as a library (DESIGN.md, Layout)."""
