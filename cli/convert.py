@@ -42,7 +42,10 @@ def convert(
     """Copy records from files or stdin to stdout or a file, converting JSONL <-> Parquet.
 
     Every field and value survives a JSONL -> Parquet -> JSONL round trip, including fields only
-    some records have, mixed types and media bytes.
+    some records have, mixed types and media bytes. JSONL records that are not changed (no
+    --select or media option) are copied byte for byte after validation (long integers and
+    formatting stay as they were); records read from Parquet or changed are written as compact
+    JSON.
     """
     with guard("convert", verbose, quiet):
         from thinkpipe.core.records import (ErrorPolicy, RecordWriter, apply, parse_fields,
@@ -55,13 +58,18 @@ def convert(
         start = time.perf_counter()
         policy = ErrorPolicy.parse(on_error)
         reader = read_records(inputs, policy)
-        records = apply(reader, parse_shard(shard), limit, parse_fields(select))
-        if embed_media or media_dir:
-            fn = media.embed if embed_media else media.writer_to_dir(media_dir)
-            records = media.map_records(records, fn, policy, lambda: reader.where)
+        fields = parse_fields(select)
+        transform = embed_media or media_dir or fields
         with RecordWriter(output, fmt.value if fmt else None) as out:
-            for record in records:
-                out.write(record)
+            if out.takes_lines and not transform:
+                # JSONL out, nothing to change: copy each record's line as it was read
+                out.write_lines(apply(reader.lines(), parse_shard(shard), limit))
+            else:
+                records = apply(reader, parse_shard(shard), limit, fields)
+                if embed_media or media_dir:
+                    fn = media.embed if embed_media else media.writer_to_dir(media_dir)
+                    records = media.map_records(records, fn, policy, lambda: reader.where)
+                out.write_many(records)
         policy.close()
         skipped = f", {policy.skipped} bad record(s) {'skipped' if policy.mode == 'skip' else 'quarantined'}" \
             if policy.skipped else ""

@@ -51,4 +51,6 @@ def env(
         for key, value in info.items():
             if isinstance(value, list):
                 value = ", ".join(value) or "none"
-            print(f"{key:<{width}}  {'not installed' if value is None else value}")
+            if value is None:
+                value = "none (CPU build)" if key == "cuda" else "not installed"
+            print(f"{key:<{width}}  {value}")

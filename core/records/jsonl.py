@@ -13,7 +13,7 @@ import base64
 import json
 import re
 from decimal import Decimal
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 import orjson
 
@@ -79,17 +79,18 @@ def _describe(exc: Exception) -> str:
     return f"invalid JSON: {msg}"
 
 
-def iter_jsonl(stream: BinaryIO, name: str, policy: ErrorPolicy, pos: list) -> Iterator[dict]:
+def iter_jsonl(stream: BinaryIO, name: str, policy: ErrorPolicy, pos: list,
+               raw: bool = False) -> Iterator:
     """Yield the objects of a JSONL byte stream; blank lines are ignored.
 
     `pos` is a one-element list the caller reads for the current line number (cheaper than a
-    callback per record). Bad lines go to `policy` as `name:line`.
+    callback per record). Bad lines go to `policy` as `name:line`. With `raw`, yield each valid
+    line's bytes instead (ending in a newline, without a byte-order mark): for copying records
+    through untouched, which needs no exact re-parse of long integers either.
     """
     orjson_loads, translate = orjson.loads, bytes.translate
     JSONDecodeError = orjson.JSONDecodeError
-    lineno = 0
-    for line in stream:
-        lineno += 1
+    for lineno, line in enumerate(stream, 1):
         try:
             rec = orjson_loads(line)
         except JSONDecodeError as e:
@@ -104,10 +105,16 @@ def iter_jsonl(stream: BinaryIO, name: str, policy: ErrorPolicy, pos: list) -> I
             else:
                 policy.handle(f"{name}:{lineno}", _describe(e), line)
                 continue
+            line = line[3:]
         if type(rec) is not dict:
             policy.handle(f"{name}:{lineno}",
                           f"expected a JSON object, got {type(rec).__name__}", line)
             continue
+        if raw:
+            pos[0] = lineno
+            yield line if line[-1:] == b"\n" else line + b"\n"
+            continue
+        # integers beyond 64 bits: orjson made them floats; re-parse exactly (rare, see above)
         if len(line) - len(translate(line, None, _DIGITS)) >= 19 and _LONG_NUMBER.search(line):
             try:
                 rec = exact_loads(line)
@@ -129,6 +136,33 @@ class JsonlWriter:
         self.count += 1
         if self.line_buffered:
             self.stream.flush()
+
+    def write_lines(self, lines: Iterable[bytes]) -> None:
+        """Copy already-encoded JSON lines (each ending in a newline)."""
+        write, n = self.stream.write, 0
+        try:
+            for line in lines:
+                write(line)
+                n += 1
+        finally:
+            self.count += n
+
+    def write_many(self, records: Iterable[dict]) -> None:
+        if self.line_buffered:
+            for record in records:
+                self.write(record)
+            return
+        write, encode, fallback = self.stream.write, orjson.dumps, dumps
+        n = 0
+        try:
+            for record in records:
+                try:
+                    write(encode(record, _default, _OPTS))
+                except orjson.JSONEncodeError:
+                    write(fallback(record))
+                n += 1
+        finally:
+            self.count += n
 
     def close(self) -> None:
         self.stream.flush()

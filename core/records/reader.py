@@ -17,7 +17,6 @@ from typing import BinaryIO, Iterator, Sequence
 from ..errors import InputError, RecordError
 from .policy import ErrorPolicy
 from .jsonl import iter_jsonl
-from .parquet import iter_parquet, spool_stdin
 
 STDIN_NAME = "<stdin>"
 _BUFFER = 1 << 20
@@ -92,7 +91,6 @@ class RecordReader:
         self.policy = policy or ErrorPolicy()
         self.name = ""
         self._pos = [0]
-        self.count = 0
 
     @property
     def where(self) -> str:
@@ -100,31 +98,38 @@ class RecordReader:
         return f"{self.name}:{self._pos[0]}"
 
     def __iter__(self) -> Iterator[dict]:
+        return self._each(raw=False)
+
+    def lines(self) -> Iterator[bytes]:
+        """The records as JSON lines, each JSONL record's bytes exactly as read (validated)."""
+        return self._each(raw=True)
+
+    def _each(self, raw: bool) -> Iterator:
         for path in self.inputs:
-            yield from self._read_one(path)
+            name, stream, kind = open_input(path)
+            self.name, self._pos[0] = name, 0
+            try:
+                yield from self._records(name, stream, kind, raw)
+            finally:
+                if name != STDIN_NAME:
+                    stream.close()
 
-    def _read_one(self, path: str) -> Iterator[dict]:
-        name, stream, kind = open_input(path)
-        self.name, self._pos[0] = name, 0
-        try:
-            if kind == "parquet":
-                source = spool_stdin(stream) if name == STDIN_NAME else stream
-                records = iter_parquet(source, name, self._pos)
-            elif kind == "gzip":
-                records = self._gzip_lines(stream, name)
-            else:
-                records = iter_jsonl(stream, name, self.policy, self._pos)
-            for rec in records:
-                self.count += 1
-                yield rec
-        finally:
-            if name != STDIN_NAME:
-                stream.close()
+    def _records(self, name: str, stream: BinaryIO, kind: str, raw: bool) -> Iterator:
+        """The generator for one input (the caller yields from it: one level per record)."""
+        if kind == "parquet":
+            from .jsonl import dumps
+            from .parquet import iter_parquet, spool_stdin  # pyarrow only when needed
+            source = spool_stdin(stream) if name == STDIN_NAME else stream
+            records = iter_parquet(source, name, self._pos)
+            return map(dumps, records) if raw else records
+        if kind == "gzip":
+            return self._gzip_lines(stream, name, raw)
+        return iter_jsonl(stream, name, self.policy, self._pos, raw)
 
-    def _gzip_lines(self, stream: BinaryIO, name: str) -> Iterator[dict]:
+    def _gzip_lines(self, stream: BinaryIO, name: str, raw: bool) -> Iterator:
         inner = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), _BUFFER)
         try:
-            yield from iter_jsonl(inner, name, self.policy, self._pos)
+            yield from iter_jsonl(inner, name, self.policy, self._pos, raw)
         except (OSError, EOFError, zlib.error) as e:
             raise RecordError(f"{name}:{self._pos[0] + 1}", f"corrupt gzip data: {e}") from None
 

@@ -11,11 +11,10 @@ import gzip
 import os
 import sys
 import tempfile
-from typing import BinaryIO
+from typing import BinaryIO, Iterable
 
 from ..errors import OutputError
 from .jsonl import JsonlWriter
-from .parquet import ParquetWriter
 
 FORMATS = ("jsonl", "jsonl.gz", "parquet")
 
@@ -61,6 +60,7 @@ class RecordWriter:
             os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp's 0600 is not what `>` would give
             self._file = target = os.fdopen(fd, "wb", buffering=1 << 20)
         if self.format == "parquet":
+            from .parquet import ParquetWriter  # pyarrow only when needed
             self._sink = ParquetWriter(target)
         else:
             if self.format == "jsonl.gz":
@@ -73,6 +73,22 @@ class RecordWriter:
 
     def write(self, record: dict) -> None:
         self._sink.write(record)
+
+    @property
+    def takes_lines(self) -> bool:
+        """True when write_lines() can copy encoded JSON lines straight through (JSONL output)."""
+        return hasattr(self._sink, "write_lines")
+
+    def write_lines(self, lines: Iterable[bytes]) -> None:
+        self._sink.write_lines(lines)
+
+    def write_many(self, records: Iterable[dict]) -> None:
+        """write() for a whole stream (one loop, no call per record: the fast path for convert)."""
+        if hasattr(self._sink, "write_many"):
+            self._sink.write_many(records)
+        else:
+            for record in records:
+                self._sink.write(record)
 
     def close(self) -> None:
         """Finish the output; for a file, move it into place."""
@@ -94,7 +110,7 @@ class RecordWriter:
 
     def abort(self) -> None:
         """Drop a partial output file (stdout cannot be taken back)."""
-        if isinstance(self._sink, ParquetWriter):
+        if hasattr(self._sink, "abort"):
             self._sink.abort()
         if self._file is not None:
             self._file.close()
