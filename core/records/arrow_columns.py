@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 from . import media
@@ -59,6 +60,17 @@ def _writable(t: pa.DataType) -> bool:
     return True
 
 
+def _unchanged(values: list, arr: pa.Array) -> bool:
+    """Does `arr` read back as `values`? Compared as sorted-key JSON text (orjson, in C), which
+    tells 1 from 1.0 and an absent key from a null one; `same` is the slow, exact fallback."""
+    back = arr.to_pylist()
+    try:
+        return orjson.dumps(values, option=orjson.OPT_SORT_KEYS) == \
+            orjson.dumps(back, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return all(same(v, w) for v, w in zip(values, back))
+
+
 def json_array(values: list) -> pa.Array:
     return pa.array([None if v is None else dumps(v)[:-1].decode("utf-8", "surrogatepass")
                      for v in values], pa.string())
@@ -79,7 +91,7 @@ def build(name: str, values: list) -> tuple[pa.Array, str]:
         return json_array(values), JSON
     if not _writable(arr.type):
         return json_array(values), JSON
-    if _risky(arr.type) and not all(same(v, w) for v, w in zip(values, arr.to_pylist())):
+    if _risky(arr.type) and not _unchanged(values, arr):
         return json_array(values), JSON
     return arr, TYPED
 

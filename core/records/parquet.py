@@ -70,25 +70,37 @@ class ParquetWriter:
 
     def __init__(self, stream: BinaryIO, compression: str = "zstd"):
         self.stream, self.compression = stream, compression
-        self.count = 0
+        self._spilled = 0
         self._rows: list[dict] = []
         self._columns: dict[str, tuple[str, pa.DataType]] = {}  # name -> (kind, type), in order
         self._any_absent = False
         self._spool = tempfile.TemporaryFile(prefix="thinkpipe-parquet-")
 
+    @property
+    def count(self) -> int:
+        return self._spilled + len(self._rows)
+
     def write(self, record: dict) -> None:
         self._rows.append(record)
-        self.count += 1
         if len(self._rows) >= BATCH_ROWS:
             self._spill()
+
+    def write_many(self, records) -> None:
+        rows, batch = self._rows, BATCH_ROWS
+        for record in records:
+            rows.append(record)
+            if len(rows) >= batch:
+                self._spill()
+                rows = self._rows
 
     def _spill(self) -> None:
         rows, self._rows = self._rows, []
         if not rows:
             return
-        names = list(dict.fromkeys(k for r in rows for k in r))
+        self._spilled += len(rows)
         first = rows[0].keys()
         uniform = all(r.keys() == first for r in rows)
+        names = list(first) if uniform else list(dict.fromkeys(k for r in rows for k in r))
         cols, present = {}, {}
         for name in names:
             if name == ABSENT:

@@ -97,4 +97,4 @@ def test_unchanged_jsonl_is_copied_byte_for_byte(cli):
     r = cli(["thinkpipe", "convert"], data)
     assert r.out == b'{"id": 1,  "big": 123456789012345678901234567890}\r\n{"id":2}\n'
     r = cli(["thinkpipe", "convert", "--select", "big"], data)  # changed: compact, still exact
-    assert r.out == b'{"big":123456789012345678901234567890}\n'
+    assert r.out == b'{"big":123456789012345678901234567890}\n{}\n'
