@@ -23,6 +23,9 @@ from thinkpipe.core.errors import InputError, OutputError, RecordError, UsageErr
 EXIT_FAILURE, EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT = 1, 2, 65, 66
 EXIT_SOFTWARE, EXIT_CANTCREAT, EXIT_INTERRUPTED = 70, 73, 130
 
+EXIT_FOR = ((RecordError, EXIT_DATAERR), (InputError, EXIT_NOINPUT),
+            (OutputError, EXIT_CANTCREAT), (UsageError, EXIT_USAGE))
+
 log = logging.getLogger("thinkpipe")
 
 
@@ -70,18 +73,9 @@ def guard(command: str, verbose: int = 0, quiet: bool = False) -> Iterator[None]
     except BrokenPipeError:
         _quiet_stdout()
         raise SystemExit(0)
-    except RecordError as e:
+    except (RecordError, InputError, OutputError, UsageError) as e:
         log.error("%s", e)
-        raise SystemExit(EXIT_DATAERR)
-    except InputError as e:
-        log.error("%s", e)
-        raise SystemExit(EXIT_NOINPUT)
-    except OutputError as e:
-        log.error("%s", e)
-        raise SystemExit(EXIT_CANTCREAT)
-    except UsageError as e:
-        log.error("%s", e)
-        raise SystemExit(EXIT_USAGE)
+        raise SystemExit(next(code for cls, code in EXIT_FOR if isinstance(e, cls)))
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED)
