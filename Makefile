@@ -30,6 +30,7 @@ demo: setup
 
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/io.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/generation.py
 
 man: setup
 	$(BIN)/python man/build.py

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -21,6 +20,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from _common import machine, write_section  # noqa: E402
 DATA = os.path.join(HERE, "data")
 BIN = os.path.dirname(sys.executable)
 WORDS = ("the a of red blue green ball box left right near far above below circle square maze "
@@ -118,20 +119,6 @@ def measure(src: str, work: str, reps: int) -> dict[str, dict]:
     return results
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
-
-
 def report(big: dict, small: dict, n_big: int, n_small: int, size_mb: int, small_mb: int,
            reps: int, load: str) -> str:
     bare = big["bare orjson loop (loads+dumps)"]["wall"]
@@ -172,16 +159,6 @@ def report(big: dict, small: dict, n_big: int, n_small: int, size_mb: int, small
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    path = os.path.join(HERE, "RESULTS.md")
-    old = open(path).read() if os.path.exists(path) else "# Benchmarks\n\n"
-    if "<!-- io:start -->" in old:
-        head, rest = old.split("<!-- io:start -->", 1)
-        old = head + rest.split("<!-- io:end -->\n", 1)[1]
-    with open(path, "w") as f:
-        f.write(old.rstrip("\n") + "\n\n" + text)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--size-mb", type=int, default=1024)
@@ -201,7 +178,7 @@ def main() -> None:
     small = measure(os.path.join(DATA, f"records-{small_mb}mb.jsonl"), work, 1)
     text = report(big, small, sizes[args.size_mb], sizes[small_mb], args.size_mb, small_mb,
                   args.reps, load)
-    write_section(text)
+    write_section(text, "io")
     print(text)
 
 

@@ -25,6 +25,7 @@ COMMANDS = {
     "convert": "convert:convert",
     "env": "env:env",
     "completion": "completion:completion",
+    "init-model": "init_model:init_model",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
          "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]

@@ -29,6 +29,29 @@ echo "== convert: two shards cover the input exactly once"
 for k in 1 2; do thinkpipe convert pipelines/data/demo.jsonl --shard "$k/2" -q > "$out/shard-$k.jsonl"; done
 cat "$out"/shard-*.jsonl | wc -l | xargs echo "records in shards:"
 
+echo "== init-model: tiny Qwen2.5-VL and LLaMA folders, built offline"
+thinkpipe init-model --arch qwen2-vl "$out/tiny-vl" -q
+thinkpipe init-model --arch llama "$out/tiny-llm" -q
+
+echo "== generate: a few answers (random weights: the words are noise, the decoding is real)"
+python3 - "$out" <<'PY'
+import sys
+from thinkpipe.core.models import Sampling, generate, load, prompt_messages
+out = sys.argv[1]
+records = [r for r in map(__import__("json").loads, open("pipelines/data/demo.jsonl"))][:4]
+for path in (f"{out}/tiny-vl", f"{out}/tiny-llm"):
+    bundle = load(path)
+    usable = [r for r in records if bundle.is_vlm or not r.get("images")]
+    answers = generate(bundle, [prompt_messages(r) for r in usable],
+                       Sampling(temperature=0.8, max_new_tokens=12), seeds=list(range(len(usable))))
+    for r, a in zip(usable, answers):
+        print(f"{path.split('/')[-1]:9s} {r['id']}: {a.text!r} ({a.finish_reason}, seed {a.seed})")
+PY
+
+echo "== train: 6 steps of the shared training loop (python -m thinkpipe.cli.selfcheck)"
+python3 -m thinkpipe.cli.selfcheck --output-dir "$out/selfcheck" --steps 6 | \
+  python3 -c "import json,sys; rows=[json.loads(l) for l in sys.stdin]; print('loss', ' -> '.join(f\"{r['loss']:.3f}\" for r in rows))"
+
 echo "== summary"
 python3 - "$out/demo.parquet" <<'PY' || true
 import sys

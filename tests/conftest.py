@@ -38,3 +38,19 @@ def run(cmd: list[str], data: bytes = b"", cwd=None, env=None, timeout: int = 12
 @pytest.fixture
 def cli():
     return run
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Tiny qwen2-vl and llama folders, built once per test session."""
+    from thinkpipe.core.models import build_tiny
+    root = tmp_path_factory.mktemp("models")
+    return {arch: build_tiny(arch, str(root / arch))["path"] for arch in ("qwen2-vl", "llama")}
+
+
+@pytest.fixture(scope="session")
+def red_png(tmp_path_factory):
+    from PIL import Image
+    path = tmp_path_factory.mktemp("img") / "red.png"
+    Image.new("RGB", (120, 90), (220, 20, 20)).save(path)
+    return str(path)

@@ -36,13 +36,18 @@ def test_help_and_convert_do_not_import_heavy_libraries():
 def test_imports_run_one_way():
     """core never imports tools or cli; a tool never imports another tool (DESIGN.md)."""
     import re
-    pattern = re.compile(r"^\s*(?:from|import)\s+(thinkpipe\.\w+(?:\.\w+)?|\.\.+\w*)", re.M)
+    pattern = re.compile(r"^\s*(?:from|import)\s+(thinkpipe(?:\.\w+)+|\.+\w*(?:\.\w+)*)", re.M)
     for package, folder in package_folders():
         for name in os.listdir(os.path.join(ROOT, folder)):
             if not name.endswith(".py"):
                 continue
             text = open(os.path.join(ROOT, folder, name)).read()
-            for target in pattern.findall(text):
+            for found in pattern.findall(text):
+                target = found
+                if found.startswith("."):  # relative: resolve against this package
+                    dots = len(found) - len(found.lstrip("."))
+                    base = package.split(".")[:len(package.split(".")) - dots + 1]
+                    target = ".".join(base + [p for p in found.lstrip(".").split(".") if p])
                 if folder.startswith("core"):
                     assert "thinkpipe.tools" not in target and "thinkpipe.cli" not in target, \
                         f"{folder}/{name} imports {target}"

@@ -173,3 +173,18 @@ def writer_to_dir(directory: str) -> Callable[[Any], Any]:
         return path
 
     return externalise
+
+
+def open_image(ref: Any):
+    """A media reference as an RGB PIL image (OSError/ValueError when it cannot be read)."""
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if ref is not None and hasattr(ref, "convert") and hasattr(ref, "size"):  # already an image
+        return ref.convert("RGB")
+    try:
+        with Image.open(io.BytesIO(load_bytes(ref))) as img:
+            return img.convert("RGB")
+    except UnidentifiedImageError:
+        raise ValueError(f"not an image: {ref_path(ref) or 'inline bytes'}") from None

@@ -1,0 +1,149 @@
+"""Batched generation with per-sample seeds, stop strings and a reason for every ending.
+
+    out = generate(bundle, [messages1, messages2], Sampling(temperature=0.7, stop=("</answer>",)),
+                   seeds=[11, 12])
+    out[0].text, out[0].finish_reason, out[0].seed
+
+Prompts are left-padded into batches and decoded by the model's own `generate` (its KV cache,
+its multimodal rotary positions). Sampling is ours: `SeededSampler`, a logits processor, draws
+each row's token from that row's own `torch.Generator`, so a sample is reproducible from its
+seed; it then leaves only that token (greedy decoding keeps it). With temperature 0 decoding is
+greedy and seeds are irrelevant.
+
+A completion ends for one of three reasons: `stop` (a stop string appeared; the text is cut
+before it unless include_stop), `eos` (an end-of-sequence token) or `length`
+(max_new_tokens reached).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .chat import encode, render
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Decoding parameters (vLLM/TRL names)."""
+
+    max_new_tokens: int = 256
+    temperature: float = 1.0   # 0 means greedy
+    top_p: float = 1.0
+    top_k: int = 0             # 0 means no top-k
+    stop: tuple[str, ...] = ()
+    include_stop: bool = False
+    ignore_eos: bool = False   # decode max_new_tokens whatever comes (benchmarks)
+
+
+@dataclass
+class Completion:
+    text: str
+    token_ids: list[int] = field(repr=False)
+    finish_reason: str          # stop | eos | length
+    seed: int | None
+    prompt_tokens: int
+
+
+class SeededSampler:
+    """Logits processor: sample row i from softmax(scores_i / T) after top-k/top-p, using
+    generator i; return scores that keep only the drawn token.
+
+    scores: (B, V) -> (B, V) with 0 at the drawn token and -inf elsewhere.
+    """
+
+    def __init__(self, generators: list[torch.Generator], temperature: float, top_p: float,
+                 top_k: int):
+        self.generators, self.temperature, self.top_p, self.top_k = \
+            generators, temperature, top_p, top_k
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        logits = scores.float() / self.temperature                         # (B, V)
+        if self.top_k > 0:
+            kth = torch.topk(logits, min(self.top_k, logits.shape[-1])).values[:, -1:]  # (B, 1)
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        if self.top_p < 1.0:
+            sorted_logits, order = torch.sort(logits, descending=True)     # (B, V)
+            probs = sorted_logits.softmax(-1)
+            drop = probs.cumsum(-1) - probs > self.top_p                   # keep the first over
+            logits = logits.scatter(1, order, sorted_logits.masked_fill(drop, float("-inf")))
+        probs = logits.softmax(-1).cpu()                                   # (B, V)
+        drawn = [torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(self.generators)]
+        out = torch.full_like(scores, float("-inf"))
+        out[torch.arange(len(drawn)), torch.cat(drawn).to(scores.device)] = 0.0
+        return out
+
+
+def _finish(tokenizer, new_tokens: list[int], end_ids: set[int], sampling: Sampling):
+    """(text, kept token ids, finish reason) for one row's generated tokens."""
+    cut = next((i for i, t in enumerate(new_tokens) if t in end_ids), len(new_tokens))
+    kept = new_tokens[:cut]
+    text = tokenizer.decode(kept, skip_special_tokens=True)
+    hits = [(text.find(s), s) for s in sampling.stop if s and s in text]
+    if hits:
+        pos, stop = min(hits)
+        return text[:pos + len(stop)] if sampling.include_stop else text[:pos], kept, "stop"
+    if cut < len(new_tokens):
+        return text, kept, "eos"
+    return text, kept, "length" if len(new_tokens) >= sampling.max_new_tokens else "eos"
+
+
+def end_token_ids(bundle) -> set[int]:
+    """EOS ids from the generation config (a list in Qwen's), plus the tokenizer's eos and pad."""
+    gc = getattr(bundle.model, "generation_config", None)
+    ids = getattr(gc, "eos_token_id", None)
+    ids = set(ids if isinstance(ids, (list, tuple)) else [ids] if ids is not None else [])
+    for t in (bundle.tokenizer.eos_token_id, bundle.tokenizer.pad_token_id):
+        if t is not None:
+            ids.add(t)
+    return ids
+
+
+def _without_eos(config):
+    import copy
+    config = copy.deepcopy(config)
+    config.eos_token_id = None
+    return config
+
+
+@torch.inference_mode()
+def generate_rendered(bundle, prompts: list[tuple[str, list]], sampling: Sampling,
+                      seeds: list[int] | None = None) -> list[Completion]:
+    """One batch of already-rendered prompts (text, images) -> completions, in order."""
+    batch = encode(bundle, prompts)
+    width = batch["input_ids"].shape[1]
+    end_ids = set() if sampling.ignore_eos else end_token_ids(bundle)
+    kwargs = dict(max_new_tokens=sampling.max_new_tokens, do_sample=False,
+                  pad_token_id=bundle.tokenizer.pad_token_id)
+    if sampling.ignore_eos:
+        kwargs["generation_config"] = _without_eos(bundle.model.generation_config)
+    else:
+        kwargs["eos_token_id"] = sorted(end_ids)
+    if sampling.temperature > 0:
+        if seeds is None or len(seeds) != len(prompts):
+            raise ValueError("sampling needs one seed per prompt")
+        gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        kwargs["logits_processor"] = [SeededSampler(gens, sampling.temperature, sampling.top_p,
+                                                    sampling.top_k)]
+    if sampling.stop:
+        kwargs.update(stop_strings=list(sampling.stop), tokenizer=bundle.tokenizer)
+    out = bundle.model.generate(**batch, **kwargs)
+    completions = []
+    for i in range(len(prompts)):
+        new = out[i, width:].tolist()
+        text, kept, reason = _finish(bundle.tokenizer, new, end_ids, sampling)
+        completions.append(Completion(text, kept, reason, None if seeds is None else seeds[i],
+                                      int(batch["attention_mask"][i].sum())))
+    return completions
+
+
+def generate(bundle, conversations: list[list[dict]], sampling: Sampling = Sampling(),
+             seeds: list[int] | None = None, batch_size: int = 8) -> list[Completion]:
+    """Completions for chat conversations (DESIGN.md messages), batch_size at a time."""
+    out: list[Completion] = []
+    for start in range(0, len(conversations), batch_size):
+        chunk = conversations[start:start + batch_size]
+        rendered = [render(bundle, messages) for messages in chunk]
+        chunk_seeds = None if seeds is None else seeds[start:start + batch_size]
+        out += generate_rendered(bundle, rendered, sampling, chunk_seeds)
+    return out

@@ -1,0 +1,135 @@
+"""Loading any Hugging Face causal LM or Qwen-VL model, tiny or real, by path.
+
+    bundle = load("models/tiny-vl")               # Qwen2/2.5-VL: model + image-only processor
+    bundle = load("models/tiny-llm", device="cpu") # causal LM: model + tokenizer
+
+The model type in config.json decides the family: Qwen2-VL/Qwen2.5-VL load through
+AutoModelForImageTextToText with the image-only processor (processor.py); anything else through
+AutoModelForCausalLM with its tokenizer. A folder is read locally; a name that is not a folder is
+tried as a hub id, which fails cleanly when the network is off.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError
+
+VLM_TYPES = {"qwen2_vl", "qwen2_5_vl"}
+
+
+@dataclass
+class ModelBundle:
+    """A loaded model and what turns records into its inputs."""
+
+    model: Any
+    tokenizer: Any           # always the text tokenizer
+    processor: Any | None    # the image-only processor for VLMs, else None
+    path: str
+    model_type: str
+
+    @property
+    def is_vlm(self) -> bool:
+        return self.processor is not None
+
+    @property
+    def device(self):
+        return next(self.model.parameters()).device
+
+
+def quiet_transformers() -> None:
+    """No progress bars or info chatter from transformers unless stderr is a terminal."""
+    from transformers.utils import logging as hf_logging
+
+    from ..train.dist import quiet_deepspeed
+    quiet_deepspeed()
+    if not sys.stderr.isatty():
+        hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def model_type(path: str) -> str:
+    """config.json's model_type, from the folder, or from the hub for a name that is no folder."""
+    if not os.path.isdir(path):
+        from transformers import AutoConfig
+        try:
+            return AutoConfig.from_pretrained(path).model_type
+        except (OSError, ValueError) as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise InputError(f"{path}: no such model folder, and not loadable as a hub id "
+                             f"({first})") from None
+    try:
+        with open(os.path.join(path, "config.json")) as f:
+            return json.load(f).get("model_type", "")
+    except FileNotFoundError:
+        raise InputError(f"{path}: not a model folder (no config.json)") from None
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path}/config.json: unreadable: {e}") from None
+
+
+def resolve_device(device: str | None) -> str:
+    import torch
+
+    if device in (None, "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def resolve_dtype(dtype: str | None, device: str):
+    import torch
+
+    if dtype in (None, "auto"):
+        if device.startswith("cuda") and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return torch.float32
+    return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
+            "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}[dtype]
+
+
+def load_processor(path: str):
+    """(tokenizer, processor-or-None) for the folder at `path`."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if model_type(path) not in VLM_TYPES:
+        return tokenizer, None
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
+
+    from .processor import ImageOnlyQwenVLProcessor, register
+    register()
+    images = Qwen2VLImageProcessorPil.from_pretrained(path)
+    template = tokenizer.chat_template or _template_file(path)
+    processor = ImageOnlyQwenVLProcessor(image_processor=images, tokenizer=tokenizer,
+                                         chat_template=template)
+    return tokenizer, processor
+
+
+def _template_file(path: str) -> str | None:
+    if not os.path.isdir(path):
+        return None
+    for name in ("chat_template.jinja", "chat_template.json"):
+        p = os.path.join(path, name)
+        if os.path.exists(p):
+            text = open(p).read()
+            return json.loads(text)["chat_template"] if name.endswith(".json") else text
+    return None
+
+
+def load(path: str, device: str | None = None, dtype: str | None = None,
+         train: bool = False) -> ModelBundle:
+    """Load model and processor from a folder (or a hub id, when the network allows)."""
+    quiet_transformers()
+    kind = model_type(path)
+    device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, device)
+    tokenizer, processor = load_processor(path)
+    if kind in VLM_TYPES:
+        from transformers import AutoModelForImageTextToText as Auto
+    else:
+        from transformers import AutoModelForCausalLM as Auto
+    model = Auto.from_pretrained(path, dtype=torch_dtype).to(device)
+    model.train(train)
+    return ModelBundle(model, tokenizer, processor, path, kind)

@@ -1,0 +1,61 @@
+"""The training configuration every trainer shares (names follow HF TrainingArguments / TRL)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+from .schedules import SCHEDULES
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    output_dir: str
+    learning_rate: float = 1e-5
+    weight_decay: float = 0.0
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    max_grad_norm: float = 1.0              # 0 disables clipping
+    lr_scheduler_type: str = "cosine"       # constant | linear | cosine | cosine_min
+    min_lr_ratio: float = 0.1               # for cosine_min
+    warmup_ratio: float = 0.0
+    warmup_steps: int = 0                   # wins over warmup_ratio when > 0
+    num_train_epochs: float = 1.0
+    max_steps: int = 0                      # > 0 wins over num_train_epochs
+    per_device_train_batch_size: int = 1
+    gradient_accumulation_steps: int = 1
+    seed: int = 0
+    logging_steps: int = 1
+    save_steps: int = 0                     # 0: save at the end (and on Ctrl-C) only
+    save_total_limit: int = 2               # checkpoints kept; 0 keeps all
+    resume: str | None = None               # None | "auto" (latest in output_dir) | a checkpoint
+    deepspeed: str | None = None            # a DeepSpeed JSON config ("auto" values filled in)
+    zero: int | None = None                 # ZeRO stage 0-3 without a config file
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+    metrics: str | None = None              # metrics JSONL file (default: stdout, rank 0)
+    tensorboard: str | None = None          # TensorBoard log dir (needs `tensorboard`)
+
+    def __post_init__(self):
+        problems = []
+        if self.lr_scheduler_type not in SCHEDULES:
+            problems.append(f"lr_scheduler_type must be one of {', '.join(SCHEDULES)}")
+        if self.zero is not None and self.zero not in (0, 1, 2, 3):
+            problems.append("zero must be 0, 1, 2 or 3")
+        if self.per_device_train_batch_size < 1 or self.gradient_accumulation_steps < 1:
+            problems.append("batch size and gradient accumulation steps must be at least 1")
+        if not 0 <= self.warmup_ratio < 1:
+            problems.append("warmup_ratio must be in [0, 1)")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    @property
+    def uses_deepspeed(self) -> bool:
+        return self.deepspeed is not None or self.zero is not None
+
+    def warmup(self, total_steps: int) -> int:
+        return self.warmup_steps if self.warmup_steps > 0 else int(self.warmup_ratio * total_steps)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

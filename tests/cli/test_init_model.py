@@ -1,0 +1,23 @@
+"""thinkpipe init-model from the command line."""
+import json
+import os
+
+
+def test_writes_a_folder_and_describes_it_on_stdout(cli, tmp_path):
+    r = cli(["thinkpipe", "init-model", "--arch", "llama", str(tmp_path / "m"), "--hidden-size", "32"])
+    info = json.loads(r.out)
+    assert r.rc == 0 and info["arch"] == "llama" and info["parameters"] > 10_000
+    assert os.path.exists(tmp_path / "m" / "model.safetensors")
+    assert "parameters" in r.stderr  # the summary, on stderr
+
+
+def test_refuses_a_non_empty_folder_without_force(cli, tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    r = cli(["thinkpipe", "init-model", str(tmp_path)])
+    assert r.rc == 2 and "--force" in r.stderr and r.out == b""
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_bad_sizes_are_usage_errors(cli, tmp_path):
+    assert cli(["thinkpipe", "init-model", str(tmp_path / "x"), "--hidden-size", "40"]).rc == 2
+    assert cli(["thinkpipe", "init-model", str(tmp_path / "x"), "--arch", "gpt"]).rc == 2
