@@ -91,20 +91,9 @@ def main() -> None:
     typer.main.get_command(build_app())(prog_name="thinkpipe")
 
 
-def _run(name: str) -> None:
+def run_standalone(name: str) -> None:
     if sys.argv[1:] == ["--version"]:  # typer offers no public way to add it to one command
         print(version_text())
         return
     _enable_completion()
     standalone_command(name)(prog_name=name)
-
-
-def synth_draw() -> None: _run("synth-draw")
-def reject_sample() -> None: _run("reject-sample")
-def sft() -> None: _run("sft")
-def grpo() -> None: _run("grpo")
-def distill_kpod() -> None: _run("distill-kpod")
-def distill_plankd() -> None: _run("distill-plankd")
-def pudnet_predict() -> None: _run("pudnet-predict")
-def freekd() -> None: _run("freekd")
-def fira_pretrain() -> None: _run("fira-pretrain")

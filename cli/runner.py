@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 import traceback
 from typing import Iterator
@@ -67,6 +68,10 @@ def _quiet_stdout() -> None:
 def guard(command: str, verbose: int = 0, quiet: bool = False) -> Iterator[None]:
     """Set up logging, run the body, and turn whatever escapes into a message and an exit status."""
     setup_logging(command, verbose, quiet)
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # entry.py's quiet one until now
+    except ValueError:  # not the main thread (an embedding application): leave it
+        pass
     try:
         yield
         sys.stdout.flush()

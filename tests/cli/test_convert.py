@@ -72,7 +72,10 @@ def test_ctrl_c_exits_130_without_traceback(tmp_path):
                          stdin=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     p.stdin.write(DATA)
     p.stdin.flush()
-    time.sleep(1.5)  # reading stdin, which stays open
+    deadline = time.time() + 60  # started: the output's temporary file exists; stdin stays open
+    while not any(n.startswith(".tmp-") for n in os.listdir(tmp_path)) and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
     p.send_signal(signal.SIGINT)
     err = p.communicate(timeout=20)[1]
     assert p.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
