@@ -29,8 +29,10 @@ demo: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash pipelines/demo.sh
 
 bench: setup
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,bench]'
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/io.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/generation.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/synth_draw.py
 
 man: setup
 	$(BIN)/python man/build.py

@@ -29,6 +29,17 @@ echo "== convert: two shards cover the input exactly once"
 for k in 1 2; do thinkpipe convert pipelines/data/demo.jsonl --shard "$k/2" -q > "$out/shard-$k.jsonl"; done
 cat "$out"/shard-*.jsonl | wc -l | xargs echo "records in shards:"
 
+echo "== synth-draw: verified draw-to-reason traces (VILASR cold-start data)"
+synth-draw --task maze,relations,geometry --count 12 --reflection-rate 0.5 --media-dir "$out/img" -o "$out/cold.jsonl"
+python3 - "$out/cold.jsonl" <<'PY'
+import json, sys
+rec = next(r for r in map(json.loads, open(sys.argv[1])) if r["reflection"])
+print(f"{rec['id']}: {rec['question'][:70]}... answer {rec['answer']}")
+for m in rec["messages"][2:]:
+    if m["role"] == "assistant":
+        print("  assistant:", m["content"].split("</think>")[0][7:110])
+PY
+
 echo "== init-model: tiny Qwen2.5-VL and LLaMA folders, built offline"
 thinkpipe init-model --arch qwen2-vl "$out/tiny-vl" -q
 thinkpipe init-model --arch llama "$out/tiny-llm" -q

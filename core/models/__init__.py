@@ -5,13 +5,20 @@
     bundle = load("models/tiny-vl")
     out = generate(bundle, [prompt_messages(record)], Sampling(temperature=0), batch_size=8)
 
-Importing this package imports torch (generation); transformers is imported where it is used.
+torch and transformers are imported on first use, so data tools can use chat.py cheaply.
 """
 from .chat import encode, prompt_messages, question_messages, render
-from .generation import Completion, Sampling, generate, generate_rendered
-from .loading import VLM_TYPES, ModelBundle, load, load_processor, model_type
-from .tiny import ARCHS, TinySpec, build_tiny
 
-__all__ = ["encode", "prompt_messages", "question_messages", "render", "Completion", "Sampling",
-           "generate", "generate_rendered", "VLM_TYPES", "ModelBundle", "load", "load_processor",
-           "model_type", "ARCHS", "TinySpec", "build_tiny"]
+_LAZY = {"Completion": "generation", "Sampling": "generation", "generate": "generation",
+         "generate_rendered": "generation", "VLM_TYPES": "loading", "ModelBundle": "loading",
+         "load": "loading", "load_processor": "loading", "model_type": "loading",
+         "ARCHS": "tiny", "TinySpec": "tiny", "build_tiny": "tiny"}
+
+__all__ = ["encode", "prompt_messages", "question_messages", "render", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
