@@ -27,6 +27,7 @@ COMMANDS = {
     "completion": "completion:completion",
     "init-model": "init_model:init_model",
     "synth-draw": "synth_draw:synth_draw",
+    "eval": "evaluate:evaluate",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
          "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]

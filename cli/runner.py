@@ -5,6 +5,7 @@
     2    usage: an unknown option, a bad value, options that contradict each other
     65   a malformed record (EX_DATAERR), reported as `file:line: what is wrong`
     66   an input that cannot be opened (EX_NOINPUT)
+    69   a reward endpoint or judge that cannot be reached (EX_UNAVAILABLE)
     70   an internal error, a bug in thinkpipe (EX_SOFTWARE); -v shows the traceback
     73   an output that cannot be written (EX_CANTCREAT)
     130  interrupted (Ctrl-C); trainers save a resumable checkpoint first
@@ -19,13 +20,15 @@ import sys
 import traceback
 from typing import Iterator
 
-from thinkpipe.core.errors import InputError, OutputError, RecordError, UsageError
+from thinkpipe.core.errors import (InputError, OutputError, RecordError, ServiceError,
+                                   UsageError)
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT = 1, 2, 65, 66
-EXIT_SOFTWARE, EXIT_CANTCREAT, EXIT_INTERRUPTED = 70, 73, 130
+EXIT_SOFTWARE, EXIT_CANTCREAT, EXIT_INTERRUPTED, EXIT_UNAVAILABLE = 70, 73, 130, 69
 
 EXIT_FOR = ((RecordError, EXIT_DATAERR), (InputError, EXIT_NOINPUT),
-            (OutputError, EXIT_CANTCREAT), (UsageError, EXIT_USAGE))
+            (OutputError, EXIT_CANTCREAT), (UsageError, EXIT_USAGE),
+            (ServiceError, EXIT_UNAVAILABLE))
 
 log = logging.getLogger("thinkpipe")
 
@@ -78,7 +81,7 @@ def guard(command: str, verbose: int = 0, quiet: bool = False) -> Iterator[None]
     except BrokenPipeError:
         _quiet_stdout()
         raise SystemExit(0)
-    except (RecordError, InputError, OutputError, UsageError) as e:
+    except (RecordError, InputError, OutputError, UsageError, ServiceError) as e:
         log.error("%s", e)
         raise SystemExit(next(code for cls, code in EXIT_FOR if isinstance(e, cls)))
     except KeyboardInterrupt:

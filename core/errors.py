@@ -4,6 +4,7 @@
     InputError   an input that cannot be opened                            -> 66 (EX_NOINPUT)
     OutputError  an output that cannot be created or written                -> 73 (EX_CANTCREAT)
     UsageError   options that contradict each other or the data             -> 2
+    ServiceError a reward endpoint or judge that cannot be reached          -> 69 (EX_UNAVAILABLE)
 """
 
 
@@ -25,3 +26,7 @@ class OutputError(Exception):
 
 class UsageError(Exception):
     """Options that cannot work together, found after parsing (a bad --shard, a missing model)."""
+
+
+class ServiceError(Exception):
+    """A remote service (reward endpoint, judge) that cannot be reached or answers nonsense."""

@@ -1,0 +1,148 @@
+"""thinkpipe eval: score predictions (tools/evaluate) and summarise them with intervals."""
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from .options import Config, Format, Inputs, Limit, OnError, Output, Quiet, Seed, Shard, Verbose
+from .runner import guard
+
+log = logging.getLogger("thinkpipe.eval")
+SCORING, MODEL = "Scoring", "Generating (records without a prediction)"
+
+EXAMPLES = """\
+thinkpipe eval preds.jsonl > scored.jsonl
+thinkpipe eval preds.jsonl --group-by task,question_type --report report.html -q > scored.jsonl
+thinkpipe eval --benchmark mme_reasoning MME_Reasoning_preds.tsv --compat official
+thinkpipe eval new.jsonl --baseline old_scored.jsonl --report diff.md > /dev/null
+thinkpipe eval --model ckpt/rl bench.jsonl --max-new-tokens 512 --report report.html > scored.jsonl
+thinkpipe eval preds.jsonl --judge http://localhost:8000/v1 --judge-model qwen2.5-7b-instruct
+"""
+
+
+class Compat(str, Enum):
+    strict = "strict"
+    official = "official"
+
+
+class Benchmark(str, Enum):
+    mme_reasoning = "mme_reasoning"
+    av_odyssey = "av_odyssey"
+    vsibench = "vsibench"
+    vilasr = "vilasr"
+
+
+def _fields(value: Optional[str]) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def evaluate(
+    inputs: Inputs = None,
+    group_by: Annotated[Optional[str], typer.Option(
+        "--group-by", metavar="FIELD,...", rich_help_panel=SCORING,
+        help="Also summarise per value of these fields (a list value counts in each label).")] = None,
+    macro: Annotated[Optional[str], typer.Option(
+        "--macro", metavar="FIELD", rich_help_panel=SCORING,
+        help="Also report the unweighted mean of the per-FIELD means (VSI-Bench's overall).")] = None,
+    report: Annotated[Optional[str], typer.Option(
+        "--report", metavar="PATH", rich_help_panel=SCORING,
+        help="Write the summary to PATH: .md, .html (bar charts, works offline) or .json.")] = None,
+    baseline: Annotated[Optional[str], typer.Option(
+        "--baseline", metavar="FILE", rich_help_panel=SCORING,
+        help="Compare item by item (by id) with these records: difference, 95% CI, McNemar p.")] = None,
+    compat: Annotated[Compat, typer.Option(
+        "--compat", rich_help_panel=SCORING,
+        help="strict: thinkpipe's rules; official: the benchmark's own scoring, quirks and all "
+             "(needs --benchmark).")] = Compat.strict,
+    benchmark: Annotated[Optional[Benchmark], typer.Option(
+        "--benchmark", rich_help_panel=SCORING,
+        help="Read the inputs in this benchmark's official format and use its groups.")] = None,
+    judge: Annotated[Optional[str], typer.Option(
+        "--judge", metavar="PATH|URL|MODULE:FN", rich_help_panel=SCORING,
+        help="Ask this judge when rules cannot read an answer: a local model folder, an "
+             "OpenAI-compatible URL or a Python function. Verdicts are cached.")] = None,
+    judge_model: Annotated[Optional[str], typer.Option(
+        "--judge-model", rich_help_panel=SCORING, help="Model name sent to a judge URL.")] = None,
+    judge_cache: Annotated[Optional[str], typer.Option(
+        "--judge-cache", metavar="DIR", rich_help_panel=SCORING,
+        help="Where judge verdicts are cached (default ~/.cache/thinkpipe/judge).")] = None,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", metavar="PATH", rich_help_panel=MODEL,
+        help="Generate a response with this model for records that have none.")] = None,
+    system: Annotated[Optional[str], typer.Option("--system", rich_help_panel=MODEL,
+                                                  help="System prompt for --model.")] = None,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1,
+                                                rich_help_panel=MODEL)] = 1024,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0, rich_help_panel=MODEL,
+                                               help="0 decodes greedily.")] = 0.0,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, rich_help_panel=MODEL)] = 8,
+    output: Output = None,
+    fmt: Format = None,
+    on_error: OnError = "fail",
+    shard: Shard = None,
+    limit: Limit = None,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+    config: Config = None,
+) -> None:
+    """Score predictions against gold answers with rule-first verifiers: every item gets a
+    score, a status and what was extracted; a summary with 95% confidence intervals.
+
+    Records carry a prediction (`response`, or the last assistant turn of `messages`) and a gold
+    `answer`; the question type (`question_type`, else inferred) picks the verifier. Scored
+    records go to stdout; the summary, per --group-by field, goes to stderr and --report.
+    """
+    with guard("eval", verbose, quiet):
+        from thinkpipe.core.errors import UsageError
+        from thinkpipe.core.records import (ErrorPolicy, RecordWriter, apply, parse_shard,
+                                            read_records)
+        from thinkpipe.tools.evaluate import EvalConfig, Summary, baseline_scores
+        from thinkpipe.tools.evaluate import evaluate as run
+        from thinkpipe.tools.evaluate import loaders, report as reports
+        from thinkpipe.tools.evaluate.summary import compare
+
+        bench = benchmark.value if benchmark else None
+        groups, macro_field = _fields(group_by), macro
+        if bench and not groups and not macro_field:
+            groups, macro_field = loaders.DEFAULT_GROUPS[bench]
+        try:
+            cfg = EvalConfig(compat=compat.value, benchmark=bench, group_by=groups,
+                             macro=macro_field, judge=judge, judge_model=judge_model,
+                             judge_cache=judge_cache, model=model, system=system,
+                             max_new_tokens=max_new_tokens, temperature=temperature,
+                             batch_size=batch_size, seed=seed)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        policy = ErrorPolicy.parse(on_error)
+        if bench:
+            items = loaders.load(bench, inputs or [], policy)
+        else:
+            reader = read_records(inputs, policy)
+            items = ((reader.where, r) for r in reader)
+        items = apply(items, parse_shard(shard), limit)
+        summary = Summary(groups, macro_field, keep_ids=bool(baseline))
+        with RecordWriter(output, fmt.value if fmt else None, line_buffered=bool(model)) as out:
+            for record in run(items, cfg, policy, summary):
+                out.write(record)
+        comparison = None
+        if baseline:
+            base_reader = read_records([baseline], policy)
+            theirs = baseline_scores(((base_reader.where, r) for r in base_reader),
+                                     EvalConfig(compat=cfg.compat, benchmark=bench), policy)
+            comparison = compare(summary.by_id, theirs)
+        rows = summary.rows()
+        if not quiet:
+            print(reports.table_text(rows, comparison), file=sys.stderr)
+            if policy.skipped:
+                log.warning("%d bad record(s) %s", policy.skipped,
+                            "skipped" if policy.mode == "skip" else "quarantined")
+        if report:
+            reports.write(report, rows, comparison,
+                          {"inputs": list(inputs or ["<stdin>"]), "scoring": cfg.scoring})
+        policy.close()
+

@@ -1,0 +1,204 @@
+"""Verifiers by question type: (extracted answer, gold answer) -> score in [0, 1].
+
+A verifier raises Unparseable when it cannot read the answer at all (the item's status is then
+`unparseable`, not `incorrect`). A new question type is one function and one VERIFIERS entry.
+
+    multiple_choice  option letters; several gold letters means multi-select (sets must be equal)
+    numerical        equal after rounding both to 2 decimals (Video-R1's rule without its quirk)
+    regression       MRA = (1/10) sum over theta in {0.50, 0.55, ..., 0.95} of 1[|y^ - y| / |y| <= 1 - theta]
+                     computed in exact fractions (no float drift at the thresholds); y = 0 scores 1
+                     only for y^ = 0 (the relative error is undefined; ViLaSR's +1e-8 does the same)
+    ocr              1 - WER (word-level Levenshtein / reference words), clipped to [0, 1]
+    free_form        mean of ROUGE-1, ROUGE-2 and ROUGE-L F1 (lower-cased alphanumeric tokens)
+    math             symbolic equivalence (math-verify), else numeric equality
+    sequence         the same list of moves/items, case and separators ignored (mazes)
+    exact            normalised string equality (case, whitespace, trailing period)
+Official variants live in compat.py (first-letter rule, strict MRA, exp(-WER), ...).
+"""
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Any, Callable
+
+from .extract import letters, number
+
+
+class Unparseable(ValueError):
+    """The answer cannot be read as this question type."""
+
+
+def gold_letters(gold: Any) -> list[str]:
+    if isinstance(gold, (list, tuple)):
+        return sorted({str(g).strip().strip("()").upper() for g in gold})
+    parts = [p.strip(" ()[]'\"").upper() for p in re.split(r"[,;\s]+", str(gold)) if p.strip()]
+    return sorted(set(parts))
+
+
+def multiple_choice(answer: str, gold: Any, record: dict) -> float:
+    want = gold_letters(gold)
+    options = record.get("options")
+    got = letters(answer, len(options) if options else None, options, multi=len(want) > 1)
+    if got is None:
+        raise Unparseable(f"no option letter in {answer[:60]!r}")
+    return float(got == want)
+
+
+def _gold_number(gold: Any) -> float:
+    value = number(str(gold)) if not isinstance(gold, (int, float)) else float(gold)
+    if value is None:
+        raise ValueError(f"gold answer {gold!r} is not a number")
+    return value
+
+
+def numerical(answer: str, gold: Any, record: dict) -> float:
+    got = number(answer)
+    if got is None:
+        raise Unparseable(f"no number in {answer[:60]!r}")
+    return float(round(got, 2) == round(_gold_number(gold), 2))
+
+
+def mra(pred: float, gold: float, strict: bool = False) -> float:
+    """Mean relative accuracy, exact: 100|y^-y| <= (50 - 5k)|y| for k = 0..9 (or < if strict)."""
+    y, y_hat = Fraction(str(gold)), Fraction(str(pred))
+    if y == 0:
+        return float(y_hat == 0)
+    err, size = 100 * abs(y_hat - y), abs(y)
+    hits = sum(1 for k in range(10) if (err < (50 - 5 * k) * size if strict
+                                        else err <= (50 - 5 * k) * size))
+    return hits / 10
+
+
+def regression(answer: str, gold: Any, record: dict) -> float:
+    got = number(answer)
+    if got is None:
+        raise Unparseable(f"no number in {answer[:60]!r}")
+    return mra(got, _gold_number(gold))
+
+
+def _edit_distance(a: list[str], b: list[str]) -> int:
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def wer(hypothesis: str, reference: str) -> float:
+    ref, hyp = reference.split(), hypothesis.split()
+    if not ref:
+        return float(bool(hyp))
+    return _edit_distance(hyp, ref) / len(ref)
+
+
+def ocr(answer: str, gold: Any, record: dict) -> float:
+    return max(0.0, min(1.0, 1.0 - wer(answer, str(gold))))
+
+
+def _tokens(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+
+
+def _f1(overlap: int, a: int, b: int) -> float:
+    if overlap == 0:
+        return 0.0
+    p, r = overlap / a, overlap / b
+    return 2 * p * r / (p + r)
+
+
+def _ngrams(tokens: list[str], n: int) -> dict:
+    out: dict = {}
+    for i in range(len(tokens) - n + 1):
+        key = tuple(tokens[i:i + n])
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def rouge(prediction: str, reference: str) -> dict[str, float]:
+    """ROUGE-1/2 (clipped n-gram overlap) and ROUGE-L (longest common subsequence) F1."""
+    p, r = _tokens(prediction), _tokens(reference)
+    scores = {}
+    for n in (1, 2):
+        pn, rn = _ngrams(p, n), _ngrams(r, n)
+        overlap = sum(min(c, rn.get(g, 0)) for g, c in pn.items())
+        scores[f"rouge{n}"] = _f1(overlap, max(1, sum(pn.values())), max(1, sum(rn.values())))
+    lcs = [0] * (len(r) + 1)
+    for x in p:
+        prev = 0
+        for j, y in enumerate(r, 1):
+            prev, lcs[j] = lcs[j], prev + 1 if x == y else max(lcs[j], lcs[j - 1])
+    scores["rougeL"] = _f1(lcs[-1], max(1, len(p)), max(1, len(r)))
+    return scores
+
+
+def free_form(answer: str, gold: Any, record: dict) -> float:
+    scores = rouge(answer, str(gold))
+    return sum(scores.values()) / 3
+
+
+def math_equal(answer: str, gold: Any, record: dict) -> float:
+    from math_verify import parse, verify
+
+    def wrap(x: str) -> str:
+        return x if "$" in x or "\\(" in x else f"${x}$"
+
+    try:
+        if verify(parse(wrap(str(gold))), parse(wrap(answer))):
+            return 1.0
+    except Exception:  # math-verify parses arbitrary LaTeX; treat its failures as "not equal"
+        pass
+    a, g = number(answer), number(str(gold))
+    if a is None and not answer.strip():
+        raise Unparseable("empty answer")
+    return float(a is not None and g is not None and math.isclose(a, g, rel_tol=1e-9, abs_tol=1e-9))
+
+
+def _items(text: str) -> list[str]:
+    return [t for t in re.split(r"[\s,;>\[\]()'\"→-]+", str(text).lower()) if t]
+
+
+def sequence(answer: str, gold: Any, record: dict) -> float:
+    got = _items(answer)
+    if not got:
+        raise Unparseable("empty answer")
+    want = [str(g).lower() for g in gold] if isinstance(gold, list) else _items(gold)
+    return float(got == want)
+
+
+def _norm(text: str) -> str:
+    return " ".join(str(text).lower().split()).rstrip(".")
+
+
+def exact(answer: str, gold: Any, record: dict) -> float:
+    return float(_norm(answer) == _norm(gold))
+
+
+Verifier = Callable[[str, Any, dict], float]
+VERIFIERS: dict[str, Verifier] = {
+    "multiple_choice": multiple_choice, "numerical": numerical, "regression": regression,
+    "ocr": ocr, "free_form": free_form, "math": math_equal, "sequence": sequence, "exact": exact,
+}
+ALIASES = {"multiple choice": "multiple_choice", "choice": "multiple_choice", "mc": "multiple_choice",
+           "multi_choice": "multiple_choice", "numeric": "numerical", "number": "numerical",
+           "free-form": "free_form", "freeform": "free_form", "open": "math", "text": "exact"}
+
+
+def question_type(record: dict) -> str:
+    """The record's question type, normalised; inferred when absent (options -> multiple choice,
+    a numeric gold -> numerical, else exact)."""
+    raw = record.get("question_type") or record.get("problem_type")
+    if raw:
+        key = str(raw).strip().lower().replace("-", "_") if str(raw).lower() != "multiple choice" \
+            else "multiple choice"
+        key = ALIASES.get(key, ALIASES.get(str(raw).strip().lower(), key))
+        return key
+    if record.get("options"):
+        return "multiple_choice"
+    gold = record.get("answer")
+    if isinstance(gold, (int, float)) or (isinstance(gold, str) and number(gold) is not None
+                                          and re.fullmatch(r"\s*[-−+]?[\d.,/]+\s*%?\s*", gold)):
+        return "numerical"
+    return "exact"

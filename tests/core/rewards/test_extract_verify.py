@@ -1,0 +1,92 @@
+"""Extraction and verifiers, with hand-computed expectations (eval.md's tricky cases)."""
+import pytest
+
+from thinkpipe.core.rewards import extract, letters, mra, number, rouge, score_record, wer
+from thinkpipe.core.rewards.verifiers import question_type
+
+
+@pytest.mark.parametrize("output, text, method, cut", [
+    ("<think>the answer is A</think><answer>B</answer>", "B", "answer_tag", False),
+    ("<think><answer>A</answer></think> so <answer>C</answer> <answer>D</answer>", "D", "answer_tag", False),
+    ("reasoning here </think>\\boxed{\\frac{3}{4}}", "\\frac{3}{4}", "boxed", False),
+    ("Lots of words. The final answer is 42.\nThanks", "42.", "phrase", False),
+    ("Answer: (B)", "(B)", "phrase", False),
+    ("<think>I was about to say", None, "none", True),
+    ("<think>x</think><answer>unfinished", None, "none", True),
+    ("", None, "none", False),
+])
+def test_extraction(output, text, method, cut):
+    e = extract(output)
+    assert (e.text, e.method, e.truncated) == (text, method, cut)
+
+
+@pytest.mark.parametrize("answer, want", [
+    ("B", ["B"]), ("(B)", ["B"]), ("B.", ["B"]), ("[C]", ["C"]), ("Option D", ["D"]),
+    ("**A**", ["A"]), ("B. the red one", ["B"]), ("the red one", None), ("I think B", None),
+])
+def test_option_letters(answer, want):
+    assert letters(answer, 4, ["the blue one", "the red one", "x", "y"]) == want or \
+        (answer == "the red one" and letters(answer, 4, ["the blue one", "the red one"]) == ["B"])
+
+
+def test_multi_select_needs_the_exact_set():
+    base = {"options": list("wxyz"), "question_type": "multiple_choice"}
+    assert score_record({**base, "answer": "A,C", "response": "<answer>C, A</answer>"}).score == 1
+    assert score_record({**base, "answer": ["A", "C"], "response": "<answer>A</answer>"}).score == 0
+    assert score_record({**base, "answer": "A,C", "response": "<answer>A and C</answer>"}).score == 1
+
+
+@pytest.mark.parametrize("text, value", [("1,234.5 m", 1234.5), ("-3/4", -0.75), ("2.5e3", 2500.0),
+                                         ("about 40% of it", 40.0), ("−7", -7.0), ("none", None)])
+def test_numbers(text, value):
+    assert number(text) == value
+
+
+def test_mra_at_the_threshold_edges_without_float_drift():
+    # 10 thresholds 0.50..0.95; error e counts where e <= 1 - theta
+    assert mra(10, 10) == 1.0
+    assert mra(10.5, 10) == 1.0          # e = 0.05 <= 0.05 exactly (floats would drift)
+    assert mra(10.6, 10) == 0.9          # e = 0.06
+    assert mra(15, 10) == 0.1            # e = 0.5 <= 0.5 only at theta = 0.5
+    assert mra(15.01, 10) == 0.0
+    assert mra(10.5, 10, strict=True) == 0.9   # the paper's strict <
+    assert mra(0, 0) == 1.0 and mra(0.1, 0) == 0.0   # y = 0: exact or nothing
+
+
+def test_numerical_two_decimal_rule():
+    rec = {"question_type": "numerical", "answer": "3.14159"}
+    assert score_record({**rec, "response": "<answer>3.14</answer>"}).score == 1
+    assert score_record({**rec, "response": "<answer>3.15</answer>"}).score == 0
+
+
+def test_ocr_and_free_form():
+    assert wer("the cat sat", "the cat sat") == 0 and wer("the bat sat", "the cat sat") == 1 / 3
+    rec = {"question_type": "ocr", "answer": "the cat sat"}
+    assert score_record({**rec, "response": "<answer>the bat sat</answer>"}).score == pytest.approx(2 / 3)
+    r = rouge("the cat sat on the mat", "the cat lay on the mat")
+    assert r["rouge1"] == pytest.approx(5 / 6) and r["rouge2"] == pytest.approx(3 / 5)
+    assert r["rougeL"] == pytest.approx(5 / 6)
+
+
+def test_math_sequence_and_exact():
+    assert score_record({"question_type": "math", "answer": "1/2",
+                         "response": "\\boxed{\\frac{2}{4}}"}).score == 1
+    seq = {"question_type": "sequence", "answer": "down, down, right"}
+    assert score_record({**seq, "response": "<answer>Down, down → right</answer>"}).score == 1
+    assert score_record({**seq, "response": "<answer>down, right</answer>"}).score == 0
+    assert score_record({"answer": "Paris", "response": "<answer>paris.</answer>"}).score == 1
+
+
+def test_statuses_keep_failures_apart():
+    mc = {"options": ["x", "y"], "answer": "A"}
+    assert score_record({**mc, "response": "hmm, hard to say"}).status == "unparseable"
+    assert score_record({**mc, "response": "<think>long", "finish_reason": "length"}).status == "truncated"
+    assert score_record({**mc, "response": "<answer>B</answer>"}).status == "incorrect"
+
+
+def test_question_type_inference():
+    assert question_type({"options": ["a"]}) == "multiple_choice"
+    assert question_type({"answer": "12"}) == "numerical"
+    assert question_type({"answer": "Paris"}) == "exact"
+    assert question_type({"question_type": "multiple choice"}) == "multiple_choice"
+    assert question_type({"problem_type": "free-form"}) == "free_form"

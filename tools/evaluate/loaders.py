@@ -1,0 +1,149 @@
+"""Official benchmark files -> thinkpipe records (`thinkpipe eval --benchmark NAME FILE`).
+
+    mme_reasoning  MME-Reasoning TSV (index, image/image_path, question, answer, question_type,
+                   prompt_id, function_id, special_info, capability, reasoning_type[, prediction]);
+                   capability and reasoning_type become lists (an item counts in each)
+    av_odyssey     AV-Odyssey / DeafTest JSON or JSONL (question_id, question_type_id, data_type,
+                   subfield, question with [img1]/[audio1] placeholders, options, answer,
+                   image_k, audio_k, video_1[, prediction]); "A: " option prefixes removed
+    vsibench       VSI-Bench rows (id, dataset, scene_name, question, options, question_type,
+                   ground_truth[, prediction]); numeric types score by MRA; rel-direction levels
+                   merge into one task for the macro average
+    vilasr         ViLaSR `eval/infer.py` results (question, options, problem_type, answer,
+                   image_path, data_type, grid_size, model_output)
+Files may be TSV, a JSON array, JSONL or Parquet. Fields not named here pass through.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import Iterator
+
+from thinkpipe.core.errors import InputError, RecordError
+from thinkpipe.core.records import read_records
+
+CAPABILITIES = ("planning and exploring", "calculation", "spatial-temporal",
+                "casual chaining analysis", "pattern analysis")
+REASONING = ("inductive", "deductive", "abductive")
+VSI_MC = {"object_rel_direction_easy", "object_rel_direction_medium", "object_rel_direction_hard",
+          "object_rel_distance", "route_planning", "obj_appearance_order"}
+
+
+def rows(path: str, policy) -> Iterator[tuple[str, dict]]:
+    """(where, row) from a TSV, a JSON array, or a record file."""
+    if path.lower().endswith(".tsv"):
+        csv.field_size_limit(sys.maxsize)
+        try:
+            f = open(path, newline="", encoding="utf-8")
+        except OSError as e:
+            raise InputError(f"{path}: {e.strerror}") from None
+        with f:
+            for i, row in enumerate(csv.DictReader(f, delimiter="\t"), 2):
+                yield f"{path}:{i}", row
+        return
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64).lstrip()
+    except OSError as e:
+        raise InputError(f"{path}: {e.strerror}") from None
+    if head.startswith(b"["):
+        try:
+            data = json.load(open(path, encoding="utf-8"))
+        except ValueError as e:
+            raise RecordError(path, f"invalid JSON: {e}") from None
+        for i, row in enumerate(data, 1):
+            yield f"{path}:item {i}", row
+        return
+    reader = read_records([path], policy)
+    for row in reader:
+        yield reader.where, row
+
+
+def _contained(value, names) -> list[str]:
+    text = " ".join(value) if isinstance(value, list) else str(value or "")
+    return [n for n in names if n in text]
+
+
+def mme_reasoning(row: dict) -> dict:
+    rec = dict(row)
+    rec["id"] = str(row.get("index", row.get("id", "")))
+    qtype = str(row.get("question_type", "")).strip()
+    rec["question_type"] = {"choice": "multiple_choice", "open": "math"}.get(qtype, qtype or "math")
+    if row.get("function_id") in ("choice_function", "open_function", None, ""):
+        rec.pop("function_id", None)
+    rec["capability"] = _contained(row.get("capability"), CAPABILITIES)
+    rec["reasoning_type"] = _contained(row.get("reasoning_type"), REASONING)
+    images = row.get("image_path") or row.get("image")
+    if images and "images" not in rec:
+        items = images if isinstance(images, list) else [images]
+        rec["images"] = [{"path": None, "bytes": i} if len(str(i)) > 512 else i for i in items]
+    rec.pop("image", None)
+    if "prediction" in row and "response" not in rec:
+        rec["response"] = row["prediction"]
+    rec["benchmark"] = "mme_reasoning"
+    return rec
+
+
+def av_odyssey(row: dict) -> dict:
+    rec = dict(row)
+    rec["id"] = str(row.get("question_id", row.get("id", "")))
+    options = row.get("options") or []
+    rec["options"] = [o[3:] if isinstance(o, str) and len(o) > 3 and o[1:3] == ": " else o
+                      for o in options]
+    rec["question_type"] = "multiple_choice"
+    for kind, keys in (("images", [f"image_{k}" for k in range(1, 5)]),
+                       ("audios", [f"audio_{k}" for k in range(1, 5)]), ("videos", ["video_1"])):
+        refs = [row[k] for k in keys if row.get(k)]
+        if refs:
+            rec[kind] = refs
+        for k in keys:
+            rec.pop(k, None)
+    if "prediction" in row and "response" not in rec:
+        rec["response"] = row["prediction"]
+    rec["benchmark"] = "av_odyssey"
+    return rec
+
+
+def vsibench(row: dict) -> dict:
+    rec = dict(row)
+    vtype = str(row.get("question_type", ""))
+    rec["vsi_type"] = "object_rel_direction" if vtype.startswith("object_rel_direction") else vtype
+    rec["question_type"] = "multiple_choice" if vtype in VSI_MC else "regression"
+    if "ground_truth" in row and "answer" not in rec:
+        rec["answer"] = row["ground_truth"]
+    if row.get("dataset") and row.get("scene_name") and "videos" not in rec:
+        rec["videos"] = [f"{row['dataset']}/{row['scene_name']}.mp4"]
+    if "prediction" in row and "response" not in rec:
+        rec["response"] = row["prediction"]
+    rec["benchmark"] = "vsibench"
+    return rec
+
+
+def vilasr(row: dict) -> dict:
+    rec = dict(row)
+    rec["question_type"] = str(row.get("problem_type") or row.get("question_type") or "")
+    if row.get("image_path") and "images" not in rec:
+        rec["images"] = row["image_path"] if isinstance(row["image_path"], list) else [row["image_path"]]
+    if "model_output" in row and "response" not in rec:
+        rec["response"] = row["model_output"]
+    rec["benchmark"] = "vilasr"
+    return rec
+
+
+LOADERS = {"mme_reasoning": mme_reasoning, "av_odyssey": av_odyssey, "vsibench": vsibench,
+           "vilasr": vilasr}
+# per benchmark: the fields its official summary groups by, and a field to macro-average over
+DEFAULT_GROUPS = {"mme_reasoning": (("capability", "reasoning_type"), None),
+                  "av_odyssey": (("subfield",), None), "vsibench": ((), "vsi_type"),
+                  "vilasr": (("data_type",), None)}
+
+
+def load(benchmark: str, paths: list[str], policy) -> Iterator[tuple[str, dict]]:
+    convert = LOADERS[benchmark]
+    for path in paths or ["-"]:
+        for where, row in rows(path, policy):
+            try:
+                yield where, convert(row)
+            except (TypeError, ValueError, AttributeError) as e:
+                policy.handle(where, f"not a {benchmark} row: {e}", json.dumps(row, default=str).encode())

@@ -1,0 +1,57 @@
+"""Confidence intervals and paired tests for evaluation summaries.
+
+    wilson(k, n)          95% Wilson score interval of a proportion (0/1 scores): stays inside
+                          [0, 1] and behaves at 0% and 100%, unlike mean +- 1.96 SE
+    mean_ci(xs)           mean and 95% normal interval, mean +- 1.96 s / sqrt(n) (partial credit)
+    mcnemar(b, c)         exact two-sided McNemar p: b items only A got right, c only B got right;
+                          p = min(1, 2 P[X <= min(b, c)]), X ~ Binomial(b + c, 1/2)
+    paired(a, b)          mean difference of paired scores with its 95% normal interval
+"""
+from __future__ import annotations
+
+import math
+
+Z = 1.959963984540054
+
+
+def wilson(k: int, n: int, z: float = Z) -> tuple[float, float]:
+    if n == 0:
+        return (math.nan, math.nan)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_ci(xs: list[float], z: float = Z) -> tuple[float, float, float]:
+    n = len(xs)
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    mean = sum(xs) / n
+    if n == 1:
+        return mean, math.nan, math.nan
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
+    half = z * sd / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def interval(xs: list[float]) -> tuple[float, float, float]:
+    """(mean, low, high) of scores in [0, 1]: Wilson for 0/1 scores, else the normal interval
+    clipped to [0, 1]."""
+    if xs and all(x in (0.0, 1.0) for x in xs):
+        k = int(sum(xs))
+        return (k / len(xs), *wilson(k, len(xs)))
+    mean, lo, hi = mean_ci(xs)
+    return mean, (lo if math.isnan(lo) else max(0.0, lo)), (hi if math.isnan(hi) else min(1.0, hi))
+
+
+def mcnemar(b: int, c: int) -> float:
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def paired(a: list[float], b: list[float]) -> tuple[float, float, float]:
+    return mean_ci([x - y for x, y in zip(a, b)])

@@ -1,0 +1,102 @@
+"""Collecting scores into an overall line and per-group lines, and comparing with a baseline.
+
+A group-by field may hold a list (an item with several capabilities counts in each), or a
+string; MME-Reasoning's capability strings are split by the loader. Items with no score
+(judge_failed) are counted in `statuses` but not in means.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from thinkpipe.core.rewards import STATUSES
+
+from .stats import interval, mcnemar, paired
+
+
+@dataclass
+class Line:
+    group: str
+    label: str
+    scores: list[float] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
+
+    def as_dict(self) -> dict:
+        mean, lo, hi = interval(self.scores)
+        clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
+        return {"group": self.group, "label": self.label, "n": sum(self.statuses.values()),
+                "scored": len(self.scores), "mean": clean(mean), "ci_low": clean(lo),
+                "ci_high": clean(hi), "statuses": dict(self.statuses)}
+
+
+class Summary:
+    def __init__(self, group_by: tuple[str, ...] = (), macro: str | None = None,
+                 keep_ids: bool = False):
+        self.group_by, self.macro = group_by, macro
+        self.lines: dict[tuple[str, str], Line] = {("overall", "all"): Line("overall", "all")}
+        self.by_id: dict[str, float] | None = {} if keep_ids else None
+
+    def _labels(self, value) -> list[str]:
+        if value is None:
+            return ["(none)"]
+        if isinstance(value, list):
+            return [str(v) for v in value] or ["(none)"]
+        return [str(value)]
+
+    def add(self, record: dict) -> None:
+        keys = [("overall", "all")]
+        for name in self.group_by:
+            keys += [(name, label) for label in self._labels(record.get(name))]
+        if self.macro:
+            keys += [(self.macro, label) for label in self._labels(record.get(self.macro))]
+        for key in dict.fromkeys(keys):
+            line = self.lines.setdefault(key, Line(*key))
+            line.statuses[record["status"]] = line.statuses.get(record["status"], 0) + 1
+            if record["score"] is not None:
+                line.scores.append(float(record["score"]))
+        if self.by_id is not None and record["score"] is not None:
+            self.by_id[item_key(record)] = float(record["score"])
+
+    def rows(self) -> list[dict]:
+        rows = [line.as_dict() for line in self.lines.values()]
+        if self.macro:
+            means = [r["mean"] for r in rows if r["group"] == self.macro and r["mean"] is not None]
+            if means:
+                rows.insert(1, {"group": "overall", "label": f"macro over {self.macro}",
+                                "n": rows[0]["n"], "scored": len(means),
+                                "mean": sum(means) / len(means), "ci_low": None, "ci_high": None,
+                                "statuses": rows[0]["statuses"]})
+        return rows
+
+
+def item_key(record: dict) -> str:
+    """How runs are paired: the id, else a hash of question and gold answer."""
+    if record.get("id") is not None:
+        return str(record["id"])
+    import hashlib
+    import json
+    payload = json.dumps([record.get("question"), record.get("answer")], default=str)
+    return "q:" + hashlib.sha1(payload.encode()).hexdigest()[:16]
+
+
+def compare(ours: dict[str, float], theirs: dict[str, float]) -> dict:
+    """Paired comparison on the ids both runs scored."""
+    common = sorted(ours.keys() & theirs.keys())
+    a, b = [ours[i] for i in common], [theirs[i] for i in common]
+    mean, lo, hi = paired(a, b)
+    out = {"paired_items": len(common), "only_here": len(ours.keys() - theirs.keys()),
+           "only_baseline": len(theirs.keys() - ours.keys()), "difference": mean,
+           "ci_low": lo, "ci_high": hi}
+    if all(x in (0.0, 1.0) for x in a + b):
+        wins = sum(1 for x, y in zip(a, b) if x > y)
+        losses = sum(1 for x, y in zip(a, b) if x < y)
+        out.update({"wins": wins, "losses": losses, "mcnemar_p": mcnemar(wins, losses)})
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
+
+
+def group_counts(rows: list[dict]) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for r in rows:
+        out[r["group"]] += 1
+    return dict(out)
