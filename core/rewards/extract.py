@@ -102,12 +102,6 @@ def letters(answer: str, n_options: int | None = None, options: list | None = No
     return None
 
 
-def first_letter(answer: str) -> str | None:
-    """VILASR's evaluation rule: the first character, upper-cased."""
-    cleaned = answer.strip()
-    return cleaned[0].upper() if cleaned else None
-
-
 def parse_number(token: str) -> float | None:
     """A number token -> float. "40%" is 40 (benchmarks state percentages as numbers)."""
     token = token.replace("−", "-").replace(",", "").replace(" ", "").rstrip("%")

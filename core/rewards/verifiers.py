@@ -4,11 +4,13 @@ A verifier raises Unparseable when it cannot read the answer at all (the item's 
 `unparseable`, not `incorrect`). A new question type is one function and one VERIFIERS entry.
 
     multiple_choice  option letters; several gold letters means multi-select (sets must be equal)
-    numerical        equal after rounding both to 2 decimals (Video-R1's rule without its quirk)
+    numerical        equal after rounding both to 2 decimals (Video-R1's rule without its quirk),
+                     or within the record's absolute `tolerance` when it has one
     regression       MRA = (1/10) sum over theta in {0.50, 0.55, ..., 0.95} of 1[|y^ - y| / |y| <= 1 - theta]
                      computed in exact fractions (no float drift at the thresholds); y = 0 scores 1
                      only for y^ = 0 (the relative error is undefined; ViLaSR's +1e-8 does the same)
-    ocr              1 - WER (word-level Levenshtein / reference words), clipped to [0, 1]
+    ocr              1 - WER (word-level Levenshtein / reference words), clipped to [0, 1];
+                     ocr_exp: exp(-WER), SophiaVL-R1's variant
     free_form        mean of ROUGE-1, ROUGE-2 and ROUGE-L F1 (lower-cased alphanumeric tokens)
     math             symbolic equivalence (math-verify), else numeric equality
     sequence         the same list of moves/items, case and separators ignored (mazes)
@@ -53,10 +55,14 @@ def _gold_number(gold: Any) -> float:
 
 
 def numerical(answer: str, gold: Any, record: dict) -> float:
+    """Equal to 2 decimals; a record's `tolerance` (absolute) replaces that rule."""
     got = number(answer)
     if got is None:
         raise Unparseable(f"no number in {answer[:60]!r}")
-    return float(round(got, 2) == round(_gold_number(gold), 2))
+    want = _gold_number(gold)
+    if record.get("tolerance") is not None:
+        return float(abs(got - want) <= float(record["tolerance"]))
+    return float(round(got, 2) == round(want, 2))
 
 
 def mra(pred: float, gold: float, strict: bool = False) -> float:
@@ -96,6 +102,11 @@ def wer(hypothesis: str, reference: str) -> float:
 
 def ocr(answer: str, gold: Any, record: dict) -> float:
     return max(0.0, min(1.0, 1.0 - wer(answer, str(gold))))
+
+
+def ocr_exp(answer: str, gold: Any, record: dict) -> float:
+    """SophiaVL-R1's OCR reward: exp(-WER)."""
+    return math.exp(-wer(answer, str(gold)))
 
 
 def _tokens(text: str) -> list[str]:
@@ -179,7 +190,7 @@ def exact(answer: str, gold: Any, record: dict) -> float:
 Verifier = Callable[[str, Any, dict], float]
 VERIFIERS: dict[str, Verifier] = {
     "multiple_choice": multiple_choice, "numerical": numerical, "regression": regression,
-    "ocr": ocr, "free_form": free_form, "math": math_equal, "sequence": sequence, "exact": exact,
+    "ocr": ocr, "ocr_exp": ocr_exp, "free_form": free_form, "math": math_equal, "sequence": sequence, "exact": exact,
 }
 ALIASES = {"multiple choice": "multiple_choice", "choice": "multiple_choice", "mc": "multiple_choice",
            "multi_choice": "multiple_choice", "numeric": "numerical", "number": "numerical",

@@ -57,12 +57,15 @@ def test_numerical_two_decimal_rule():
     rec = {"question_type": "numerical", "answer": "3.14159"}
     assert score_record({**rec, "response": "<answer>3.14</answer>"}).score == 1
     assert score_record({**rec, "response": "<answer>3.15</answer>"}).score == 0
+    assert score_record({**rec, "tolerance": 0.01, "response": "<answer>3.15</answer>"}).score == 1
 
 
 def test_ocr_and_free_form():
     assert wer("the cat sat", "the cat sat") == 0 and wer("the bat sat", "the cat sat") == 1 / 3
     rec = {"question_type": "ocr", "answer": "the cat sat"}
     assert score_record({**rec, "response": "<answer>the bat sat</answer>"}).score == pytest.approx(2 / 3)
+    exp = {"question_type": "ocr_exp", "answer": "the cat sat", "response": "<answer>the bat sat</answer>"}
+    assert score_record(exp).score == pytest.approx(__import__("math").exp(-1 / 3))
     r = rouge("the cat sat on the mat", "the cat lay on the mat")
     assert r["rouge1"] == pytest.approx(5 / 6) and r["rouge2"] == pytest.approx(3 / 5)
     assert r["rougeL"] == pytest.approx(5 / 6)
