@@ -28,6 +28,8 @@ COMMANDS = {
     "init-model": "init_model:init_model",
     "synth-draw": "synth_draw:synth_draw",
     "eval": "evaluate:evaluate",
+    "reject-sample": "reject_sample:reject_sample",
+    "sft": "sft:sft",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
          "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]

@@ -188,3 +188,15 @@ def open_image(ref: Any):
             return img.convert("RGB")
     except UnidentifiedImageError:
         raise ValueError(f"not an image: {ref_path(ref) or 'inline bytes'}") from None
+
+
+def image_size(ref: Any) -> tuple[int, int]:
+    """(width, height) of an image reference, read from its header (no decoding)."""
+    import io
+
+    from PIL import Image
+
+    if hasattr(ref, "size") and hasattr(ref, "convert"):
+        return ref.size
+    with Image.open(io.BytesIO(load_bytes(ref))) as img:
+        return img.size

@@ -22,11 +22,25 @@ def micro_batches_per_epoch(n: int, per_device: int, world: int) -> int:
     return n // (per_device * world)
 
 
+def group_by_length(order: list[int], lengths: Sequence[int], width: int,
+                    chunk: int = 16) -> list[int]:
+    """Within runs of `chunk` global micro-batches, longest first, so a micro-batch holds
+    examples of similar length (less padding); which examples share a run stays random."""
+    span = width * chunk
+    out: list[int] = []
+    for i in range(0, len(order), span):
+        out += sorted(order[i:i + span], key=lambda j: -lengths[j])
+    return out
+
+
 def micro_batches(n: int, per_device: int, world: int, rank: int, seed: int,
-                  epoch: int, start: int = 0) -> Iterator[list[int]]:
+                  epoch: int, start: int = 0,
+                  lengths: Sequence[int] | None = None) -> Iterator[list[int]]:
     """This rank's index lists for the global micro-batches start, start+1, ... of `epoch`."""
     order = permutation(n, seed, epoch)
     width = per_device * world
+    if lengths is not None:
+        order = group_by_length(order, lengths, width)
     for m in range(start, micro_batches_per_epoch(n, per_device, world)):
         base = m * width + rank * per_device
         yield order[base:base + per_device]
@@ -36,7 +50,8 @@ def pad_collate(examples: Sequence[dict], pad_id: int) -> dict:
     """Right-pad `input_ids` (and `labels` with -100) of tokenised examples into tensors.
 
     Each example is {"input_ids": [...], "labels": [...]} (labels -100 where no loss is taken),
-    optionally with extra tensor fields (pixel_values, image_grid_thw, ...) concatenated as is.
+    optionally with tensor fields (pixel_values, image_grid_thw) concatenated as they are and
+    token-aligned list fields (mm_token_type_ids) right-padded with 0.
     """
     width = max(len(e["input_ids"]) for e in examples)
     ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
@@ -49,8 +64,15 @@ def pad_collate(examples: Sequence[dict], pad_id: int) -> dict:
         mask[i, :n] = 1
     batch = {"input_ids": ids, "attention_mask": mask, "labels": labels}
     for key in examples[0]:
-        if key not in batch and isinstance(examples[0][key], torch.Tensor):
+        if key in batch:
+            continue
+        if isinstance(examples[0][key], torch.Tensor):   # image features: concatenated
             batch[key] = torch.cat([e[key] for e in examples])
+        elif isinstance(examples[0][key], list):         # token-aligned ids: right-padded with 0
+            padded = torch.zeros((len(examples), width), dtype=torch.long)
+            for i, e in enumerate(examples):
+                padded[i, :len(e[key])] = torch.as_tensor(e[key])
+            batch[key] = padded
     return batch
 
 

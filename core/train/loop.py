@@ -168,11 +168,13 @@ class Trainer:
 
 def fit(trainer: Trainer, dataset: Sequence, collate: Callable[[list], dict],
         loss_fn: Callable = data.causal_lm_loss,
-        count: Callable[[dict], int] = data.count_tokens) -> checkpoint.TrainerState:
-    """Supervised training to trainer.total_steps; checkpoints on save_steps and at the end."""
+        count: Callable[[dict], int] = data.count_tokens,
+        lengths: Sequence[int] | None = None) -> checkpoint.TrainerState:
+    """Supervised training to trainer.total_steps; checkpoints on save_steps and at the end.
+    With `lengths`, micro-batches group examples of similar length (data.group_by_length)."""
     cfg, info, st = trainer.cfg, trainer.info, trainer.state
     gas, start = cfg.gradient_accumulation_steps, time.perf_counter()
-    stream = _positions(len(dataset), cfg, info, st.epoch, st.micro)
+    stream = _positions(len(dataset), cfg, info, st.epoch, st.micro, lengths)
     while st.step < trainer.total_steps:
         t0 = time.perf_counter()
         group = [next(stream) for _ in range(gas)]
@@ -204,12 +206,12 @@ def _per_epoch(n: int, cfg: TrainConfig, info) -> int:
     return data.micro_batches_per_epoch(n, cfg.per_device_train_batch_size, info.world_size)
 
 
-def _positions(n: int, cfg: TrainConfig, info, epoch: int, micro: int):
+def _positions(n: int, cfg: TrainConfig, info, epoch: int, micro: int, lengths=None):
     """(epoch, micro index, this rank's example indices), from a saved position onwards."""
     while True:
         for m, idx in enumerate(data.micro_batches(n, cfg.per_device_train_batch_size,
                                                    info.world_size, info.rank, cfg.seed,
-                                                   epoch, micro), start=micro):
+                                                   epoch, micro, lengths), start=micro):
             yield epoch, m, idx
         epoch, micro = epoch + 1, 0
 

@@ -4,7 +4,7 @@ import pytest
 from thinkpipe.cli.main import ORDER, STANDALONE
 
 COMMANDS = [[name] if name in STANDALONE else ["thinkpipe", name] for name in ORDER]
-READERS = [["thinkpipe", "convert"], ["thinkpipe", "eval"]]  # read stdin with no other option
+READERS = [["thinkpipe", "convert"], ["thinkpipe", "eval"], ["reject-sample"]]  # stdin, no other option
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c[-1])

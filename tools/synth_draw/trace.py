@@ -36,8 +36,10 @@ def question_text(task: Task, env: DrawingEnv) -> str:
 
 def run(task: Task, dialect: str = "vilasr") -> tuple[list[dict], DrawingEnv]:
     """The full conversation (images as PIL objects) and the environment after the answer."""
-    env = DrawingEnv([task.image], DrawConfig(max_turns=len(task.turns) + 1, max_images=64,
-                                              dialect=dialect))
+    # the limits of a default rollout (reject-sample, grpo): the trace sees the observations a
+    # sampled trajectory would see, "continue" rather than "answer now" before its last turn
+    env = DrawingEnv([task.image], DrawConfig(max_turns=max(10, len(task.turns) + 1),
+                                              max_images=64, dialect=dialect))
     system = prompts.SYSTEM_TOOL_CALL if dialect == "tool_call" else prompts.SYSTEM_VILASR
     messages = [{"role": "system", "content": system},
                 {"role": "user", "content": [{"type": "image", "image": task.image},

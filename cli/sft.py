@@ -1,0 +1,99 @@
+"""sft: supervised fine-tuning on chat records (tools/sft)."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .options import Config, Inputs, Limit, OnError, Quiet, Seed, Shard, Verbose
+from .runner import guard
+from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
+                            LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
+                            NumTrainEpochs, OutputDir, PerDeviceBatch, Resume, SaveSteps,
+                            SaveTotalLimit, Schedule, TensorBoard, WarmupRatio, WarmupSteps,
+                            WeightDecay, Zero, train_config)
+
+EXAMPLES = """\
+synth-draw --task maze --count 2000 | sft --model models/tiny-vl --output-dir ckpt/cold --freeze-vision
+sft --model ckpt/base --output-dir ckpt/cold --zero 3 --freeze-vision --learning-rate 1e-5 --num-train-epochs 3 --warmup-ratio 0.1 cold.parquet
+torchrun --nproc_per_node 8 $(which sft) --model ckpt/base --output-dir ckpt/cold --zero 2 cold.parquet
+sft --model ckpt/base --output-dir ckpt/cold cold.parquet --resume auto
+"""
+
+
+def sft(
+    inputs: Inputs = None,
+    model: Annotated[str, typer.Option("--model", metavar="PATH",
+                                       help="Model folder (any HF causal LM or Qwen-VL).")] = ...,
+    output_dir: OutputDir = ...,
+    max_seq_length: Annotated[int, typer.Option("--max-seq-length", min=16,
+                                                help="Tokens per example (text is truncated; "
+                                                     "image examples that do not fit are skipped).")] = 2048,
+    freeze_vision: Annotated[bool, typer.Option("--freeze-vision",
+                                                help="Freeze the vision tower and projector.")] = False,
+    group_by_length: Annotated[bool, typer.Option("--group-by-length/--no-group-by-length",
+                                                  help="Batch examples of similar length.")] = True,
+    learning_rate: LearningRate = 1e-5,
+    num_train_epochs: NumTrainEpochs = 3.0,
+    max_steps: MaxSteps = 0,
+    per_device_train_batch_size: PerDeviceBatch = 1,
+    gradient_accumulation_steps: GradAccum = 1,
+    warmup_ratio: WarmupRatio = 0.1,
+    warmup_steps: WarmupSteps = 0,
+    lr_scheduler_type: LRScheduler = Schedule.cosine,
+    weight_decay: WeightDecay = 0.0,
+    max_grad_norm: MaxGradNorm = 1.0,
+    logging_steps: LoggingSteps = 1,
+    save_steps: SaveSteps = 0,
+    save_total_limit: SaveTotalLimit = 2,
+    resume: Resume = None,
+    metrics: Metrics = None,
+    tensorboard: TensorBoard = None,
+    deepspeed: DeepSpeedConfig = None,
+    zero: Zero = None,
+    bf16: BF16 = False,
+    gradient_checkpointing: GradCheckpointing = False,
+    on_error: OnError = "fail",
+    shard: Shard = None,
+    limit: Limit = None,
+    seed: Seed = 0,
+    quiet: Quiet = False,
+    verbose: Verbose = 0,
+    config: Config = None,
+    local_rank: LocalRank = None,
+) -> None:
+    """Supervised fine-tuning of a causal LM or Qwen-VL model on chat records, with the loss
+    on assistant turns only; single process, torchrun or DeepSpeed ZeRO 0-3.
+
+    Records hold `messages` (text and image parts, any number of turns; system, user and
+    observation turns are context). Metrics JSONL go to stdout (one line per logged step);
+    checkpoints and the final model folder (with its processor) go to --output-dir.
+    Ctrl-C saves a checkpoint that --resume continues from.
+    """
+    with guard("sft", verbose, quiet):
+        from thinkpipe.core.errors import UsageError
+        from thinkpipe.core.records import ErrorPolicy, apply, parse_shard, read_records
+        from thinkpipe.tools.sft import SFTConfig, train
+
+        try:
+            cfg = SFTConfig(model=model, max_seq_length=max_seq_length,
+                            freeze_vision=freeze_vision, group_by_length=group_by_length,
+                            train=train_config(
+                                output_dir, learning_rate=learning_rate,
+                                num_train_epochs=num_train_epochs, max_steps=max_steps,
+                                per_device_train_batch_size=per_device_train_batch_size,
+                                gradient_accumulation_steps=gradient_accumulation_steps,
+                                warmup_ratio=warmup_ratio, warmup_steps=warmup_steps,
+                                lr_scheduler_type=lr_scheduler_type, weight_decay=weight_decay,
+                                max_grad_norm=max_grad_norm, logging_steps=logging_steps,
+                                save_steps=save_steps, save_total_limit=save_total_limit,
+                                resume=resume, metrics=metrics, tensorboard=tensorboard,
+                                deepspeed=deepspeed, zero=zero, bf16=bf16,
+                                gradient_checkpointing=gradient_checkpointing, seed=seed))
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        policy = ErrorPolicy.parse(on_error)
+        reader = read_records(inputs, policy)
+        items = apply(((reader.where, r) for r in reader), parse_shard(shard), limit)
+        train(items, cfg, policy, local_rank)
+        policy.close()

@@ -1,0 +1,66 @@
+"""Options every trainer shares (sft, grpo, distill-kpod, fira-pretrain), spelled as TRL and
+HF TrainingArguments spell them, so configs port over. `train_config(**values)` builds the
+core/train TrainConfig from them.
+"""
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+OPT, RUN, SCALE = "Optimisation", "Run and checkpoints", "Scale (torchrun / DeepSpeed)"
+
+
+class Schedule(str, Enum):
+    constant = "constant"
+    linear = "linear"
+    cosine = "cosine"
+    cosine_min = "cosine_min"
+
+
+OutputDir = Annotated[str, typer.Option("--output-dir", metavar="DIR", rich_help_panel=RUN,
+                                        help="Checkpoints, metrics config and the final model.")]
+LearningRate = Annotated[float, typer.Option("--learning-rate", "--lr", min=0.0, rich_help_panel=OPT)]
+NumTrainEpochs = Annotated[float, typer.Option("--num-train-epochs", min=0.0, rich_help_panel=OPT)]
+MaxSteps = Annotated[int, typer.Option("--max-steps", min=0, rich_help_panel=OPT,
+                                       help="Optimizer steps; overrides --num-train-epochs.")]
+PerDeviceBatch = Annotated[int, typer.Option("--per-device-train-batch-size", min=1,
+                                             rich_help_panel=OPT)]
+GradAccum = Annotated[int, typer.Option("--gradient-accumulation-steps", min=1, rich_help_panel=OPT)]
+WarmupRatio = Annotated[float, typer.Option("--warmup-ratio", min=0.0, max=0.99, rich_help_panel=OPT)]
+WarmupSteps = Annotated[int, typer.Option("--warmup-steps", min=0, rich_help_panel=OPT,
+                                          help="Overrides --warmup-ratio when > 0.")]
+LRScheduler = Annotated[Schedule, typer.Option("--lr-scheduler-type", rich_help_panel=OPT)]
+WeightDecay = Annotated[float, typer.Option("--weight-decay", min=0.0, rich_help_panel=OPT)]
+MaxGradNorm = Annotated[float, typer.Option("--max-grad-norm", min=0.0, rich_help_panel=OPT,
+                                            help="0 disables clipping.")]
+LoggingSteps = Annotated[int, typer.Option("--logging-steps", min=1, rich_help_panel=RUN)]
+SaveSteps = Annotated[int, typer.Option("--save-steps", min=0, rich_help_panel=RUN,
+                                        help="Checkpoint every N steps (0: at the end only).")]
+SaveTotalLimit = Annotated[int, typer.Option("--save-total-limit", min=0, rich_help_panel=RUN)]
+Resume = Annotated[Optional[str], typer.Option(
+    "--resume", metavar="auto|CHECKPOINT", rich_help_panel=RUN,
+    help="Continue from the latest checkpoint in --output-dir (auto) or a given one.")]
+Metrics = Annotated[Optional[str], typer.Option("--metrics", metavar="FILE", rich_help_panel=RUN,
+                                                help="Metrics JSONL here instead of stdout.")]
+TensorBoard = Annotated[Optional[str], typer.Option("--tensorboard", metavar="DIR",
+                                                    rich_help_panel=RUN)]
+DeepSpeedConfig = Annotated[Optional[str], typer.Option(
+    "--deepspeed", metavar="FILE", rich_help_panel=SCALE,
+    help="DeepSpeed JSON config; \"auto\" values are filled from these options.")]
+Zero = Annotated[Optional[int], typer.Option("--zero", min=0, max=3, rich_help_panel=SCALE,
+                                             help="DeepSpeed ZeRO stage without a config file.")]
+BF16 = Annotated[bool, typer.Option("--bf16", rich_help_panel=SCALE)]
+GradCheckpointing = Annotated[bool, typer.Option("--gradient-checkpointing", rich_help_panel=SCALE)]
+LocalRank = Annotated[Optional[int], typer.Option("--local_rank", "--local-rank", hidden=True)]
+
+
+def train_config(output_dir: str, **values):
+    """TrainConfig from the shared options (ValueError on contradictions)."""
+    from thinkpipe.core.train import TrainConfig
+    if isinstance(values.get("lr_scheduler_type"), Enum):
+        values["lr_scheduler_type"] = values["lr_scheduler_type"].value
+    if values.get("resume") == "":
+        values["resume"] = "auto"
+    return TrainConfig(output_dir=output_dir, **values)

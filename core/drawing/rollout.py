@@ -1,0 +1,114 @@
+"""Sampling whole trajectories from a model: single-turn, or the multi-turn drawing loop.
+
+    trajectories = rollout(bundle, prompts, RolloutConfig(tools="draw", max_turns=10), seeds)
+
+Every active trajectory is advanced one assistant turn per round, all of them in one batched
+generation call (left-padded, per-sample seeds), so a round costs one decode of the longest
+turn rather than one per trajectory. With tools="draw" each turn goes through the drawing
+environment (env.py): its new images come back as the next user turn and the trajectory ends
+for the environment's reasons (answer, no_op, bad_op, max_turns, turn_tokens, ...). Without
+tools a trajectory is one completion, ending with the generation's reason (stop, eos, length).
+
+Seeds: turn t of a trajectory with seed s samples with seed s * 1009 + t, so a trajectory is
+reproducible from the one seed recorded with it, whatever else shares its batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .env import DrawConfig, DrawingEnv
+
+
+@dataclass(frozen=True)
+class RolloutConfig:
+    tools: str | None = None          # None | "draw"
+    max_turns: int = 10
+    max_images: int = 42
+    max_turn_tokens: int = 1024       # tokens per assistant turn
+    max_total_tokens: int = 8192      # tokens over all assistant turns
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    batch_size: int = 16
+    dialect: str = "auto"
+    on_error: str = "end"
+
+
+@dataclass
+class Trajectory:
+    messages: list[dict]              # the prompt, then assistant/user turns (images as PIL)
+    seed: int
+    env: DrawingEnv | None = None
+    turns: int = 0
+    tokens: int = 0
+    done: bool = False
+    reason: str | None = None
+    completion_tokens: list[int] = field(default_factory=list)
+
+    @property
+    def response(self) -> str:
+        """The last assistant turn's text."""
+        for m in reversed(self.messages):
+            if m["role"] == "assistant":
+                return m["content"]
+        return ""
+
+
+def _images(messages: list[dict]) -> list:
+    from ..records.media import open_image
+    refs = [p["image"] for m in messages if isinstance(m.get("content"), list)
+            for p in m["content"] if isinstance(p, dict) and p.get("type") == "image"]
+    return [open_image(r) for r in refs]
+
+
+def start(prompt: list[dict], seed: int, config: RolloutConfig) -> Trajectory:
+    env = None
+    if config.tools == "draw":
+        env = DrawingEnv(_images(prompt), DrawConfig(
+            max_turns=config.max_turns, max_images=config.max_images,
+            max_total_tokens=config.max_total_tokens,  # per-turn cut-offs: _advance
+            dialect=config.dialect, on_error=config.on_error))
+    return Trajectory(list(prompt), seed, env)
+
+
+def _advance(t: Trajectory, completion, config: RolloutConfig) -> None:
+    t.turns += 1
+    t.tokens += len(completion.token_ids)
+    t.completion_tokens.append(len(completion.token_ids))
+    t.messages.append({"role": "assistant", "content": completion.text})
+    if t.env is None:
+        t.done, t.reason = True, completion.finish_reason
+        return
+    if completion.finish_reason == "length":  # cut off mid-turn: the reference ends here too
+        t.env.step(completion.text, tokens=len(completion.token_ids))
+        t.done, t.reason = True, "turn_tokens"
+        return
+    step = t.env.step(completion.text, tokens=len(completion.token_ids))
+    if step.done:
+        t.done, t.reason = True, step.reason
+    elif step.observation is not None:
+        t.messages.append({"role": "user", "content": step.observation})
+
+
+def rollout(bundle, prompts: list[list[dict]], config: RolloutConfig,
+            seeds: list[int]) -> list[Trajectory]:
+    """One trajectory per prompt (repeat a prompt to sample it several times)."""
+    from ..models import Sampling, generate_rendered, render
+
+    trajs = [start(p, s, config) for p, s in zip(prompts, seeds)]
+    while True:
+        active = [t for t in trajs if not t.done]
+        if not active:
+            return trajs
+        for i in range(0, len(active), config.batch_size):
+            chunk = active[i:i + config.batch_size]
+            # the same budget for every row (a row's sample must not depend on its batch); the
+            # environment ends trajectories over their total budget
+            sampling = Sampling(max_new_tokens=config.max_turn_tokens, temperature=config.temperature,
+                                top_p=config.top_p, top_k=config.top_k,
+                                stop=("</answer>",) if config.tools else (), include_stop=True)
+            seeds_now = [t.seed * 1009 + t.turns for t in chunk] if config.temperature > 0 else None
+            outs = generate_rendered(bundle, [render(bundle, t.messages) for t in chunk],
+                                     sampling, seeds_now)
+            for t, out in zip(chunk, outs):
+                _advance(t, out, config)

@@ -1,0 +1,167 @@
+"""Samples: where they come from (a rollout, or a record's `responses`) and how they are judged."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from thinkpipe.core.drawing import prompts as drawing_prompts
+from thinkpipe.core.models.chat import prompt_messages
+from thinkpipe.core.records.media import open_image
+from thinkpipe.core.rewards import reflection, score_record, think_answer, vilasr_format
+
+
+@dataclass
+class Sample:
+    k: int
+    messages: list[dict]          # prompt + sampled turns (new images as PIL objects)
+    prompt_len: int
+    seed: int | None = None
+    end_reason: str | None = None
+    status: str = ""
+    score: float | None = None
+    extracted: Any = None
+    format: float = 0.0
+    reflection: float = 0.0
+    rewards: dict = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+    accepted: bool = False
+
+    @property
+    def turns(self) -> int:
+        return sum(1 for m in self.messages[self.prompt_len:] if m.get("role") == "assistant")
+
+    @property
+    def reward(self) -> float:
+        return sum(self.rewards.values())
+
+    def assistant_texts(self) -> list[str]:
+        return [_text(m["content"]) for m in self.messages[self.prompt_len:]
+                if m.get("role") == "assistant"]
+
+
+def _text(content) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
+
+
+def _with_image_indices(messages: list[dict]) -> list[dict]:
+    """VILASR introduces every input image by its index and size; add that after each image."""
+    out, k = [], 0
+    for m in messages:
+        content = m.get("content")
+        if m.get("role") != "user" or not isinstance(content, list):
+            out.append(m)
+            continue
+        parts = []
+        for part in content:
+            parts.append(part)
+            if isinstance(part, dict) and part.get("type") == "image":
+                k += 1
+                w, h = open_image(part["image"]).size
+                parts.append({"type": "text", "text": drawing_prompts.IMAGE_INDEX.format(
+                    index=k, width=w, height=h) + " "})
+        out.append({**m, "content": parts})
+    return out
+
+
+def prompt_for(record: dict, system: str | None = None, drawing: bool = False) -> list[dict]:
+    """The conversation to sample from: `messages` before the first assistant turn, else a
+    prompt built from question/options/images (with VILASR's system prompt and image indices
+    when drawing)."""
+    messages = record.get("messages")
+    if isinstance(messages, list) and messages:
+        first = next((i for i, m in enumerate(messages) if m.get("role") == "assistant"),
+                     len(messages))
+        prompt = list(messages[:first])
+        if system and (not prompt or prompt[0].get("role") != "system"):
+            prompt.insert(0, {"role": "system", "content": system})
+        return prompt
+    system = system or (drawing_prompts.SYSTEM_VILASR if drawing else None)
+    prompt = prompt_messages(record, system)
+    return _with_image_indices(prompt) if drawing else prompt
+
+
+def samples_from_record(record: dict, where: str) -> list[Sample]:
+    """Samples a record already carries in `responses`: strings (one assistant turn each) or
+    message lists (the turns after the prompt, or a whole conversation with its prompt)."""
+    responses = record.get("responses")
+    if not isinstance(responses, list):
+        raise ValueError("no `responses` to filter (give --model to sample)")
+    try:
+        prompt = prompt_for(record)
+    except ValueError:        # no question: the samples are judged on their own
+        prompt = []
+    seeds = record.get("seeds") if isinstance(record.get("seeds"), list) else []
+    out = []
+    for k, resp in enumerate(responses):
+        if isinstance(resp, str):
+            messages, n = prompt + [{"role": "assistant", "content": resp}], len(prompt)
+        elif isinstance(resp, list) and all(isinstance(m, dict) for m in resp):
+            whole = any(m.get("role") in ("system", "user") for m in resp[:1])
+            messages = resp if whole else prompt + resp
+            n = next((i for i, m in enumerate(messages) if m.get("role") == "assistant"),
+                     len(messages)) if whole else len(prompt)
+        else:
+            raise ValueError(f"responses[{k}] is neither text nor a list of messages")
+        out.append(Sample(k, messages, n, seeds[k] if k < len(seeds) else None))
+    return out
+
+
+def from_trajectory(traj, k: int, prompt_len: int) -> Sample:
+    return Sample(k, traj.messages, prompt_len, traj.seed, traj.reason)
+
+
+def judge_sample(sample: Sample, record: dict, config, reward_fns) -> None:
+    """Score a sample: correctness (core.rewards), format, reflection, --reward components."""
+    drawing = config.rollout.tools == "draw" or any(
+        "Action:" in t for t in sample.assistant_texts())
+    view = {k: v for k, v in record.items() if k not in ("responses", "response", "seeds")}
+    view["messages"] = sample.messages
+    scored = score_record(view)
+    sample.status, sample.score, sample.extracted = scored.status, scored.score, scored.extracted
+    texts = sample.assistant_texts()
+    sample.format = vilasr_format(texts) if drawing else think_answer(texts[-1] if texts else "")
+    sample.reflection = reflection(texts)
+    for fn in reward_fns or ():
+        components = fn(view)
+        if components:
+            sample.rewards.update(components)
+
+
+def _png_ref(image, name: str) -> dict:
+    import io
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1)
+    return {"path": name, "bytes": buf.getvalue()}
+
+
+def _encode(messages: list[dict], sid: str) -> list[dict]:
+    """PIL images rendered during the rollout -> inline PNG references."""
+    out, n = [], 0
+    for m in messages:
+        content = m.get("content")
+        if isinstance(content, list):
+            parts = []
+            for p in content:
+                if isinstance(p, dict) and p.get("type") == "image" and hasattr(p.get("image"), "save"):
+                    n += 1
+                    p = {"type": "image", "image": _png_ref(p["image"], f"{sid}-{n}.png")}
+                parts.append(p)
+            m = {**m, "content": parts}
+        out.append(m)
+    return out
+
+
+def to_record(sample: Sample, record: dict, rid: str) -> dict:
+    """The output record: the source record's fields, the sampled conversation, the judgement."""
+    sid = f"{rid}-s{sample.k}"
+    base = {k: v for k, v in record.items() if k not in ("responses", "response", "seeds", "id")}
+    out = {"id": sid, "source_id": rid, **base, "messages": _encode(sample.messages, sid),
+           "sample": sample.k, "seed": sample.seed, "num_turns": sample.turns,
+           "end_reason": sample.end_reason, "status": sample.status, "score": sample.score,
+           "extracted": sample.extracted, "format": sample.format,
+           "reflection": sample.reflection, "rewards": sample.rewards}
+    if not sample.accepted:
+        out["rejected_for"] = sample.failed
+    return out
