@@ -118,3 +118,6 @@ def reject_sample(
         policy.close()
         if stats is not None:
             log.info("%s (%.1f s)", stats.text(), time.perf_counter() - start)
+        if policy.skipped:
+            log.warning("%d bad record(s) %s", policy.skipped,
+                        "skipped" if policy.mode == "skip" else "quarantined")
