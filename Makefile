@@ -33,6 +33,8 @@ bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/io.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/generation.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/synth_draw.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/eval.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/sft.py
 
 man: setup
 	$(BIN)/python man/build.py
