@@ -67,3 +67,23 @@ def test_sft_usage_errors(cli, tiny_models, tmp_path):
     r = cli(["sft", "--model", tiny_models["llama"], "--output-dir", str(tmp_path)],
             b'{"messages": [{"role": "user", "content": "hi"}]}\n')
     assert r.rc == 65 and "<stdin>:1" in r.stderr
+
+
+def test_torchrun_ranks_merge_in_input_order(cli, tmp_path):
+    import os
+    import sys
+    data = b"".join(json.dumps({**r, "id": f"{r['id']}{i}"}).encode() + b"\n"
+                    for i in range(5) for r in RESP)
+    (tmp_path / "in.jsonl").write_bytes(data)
+    one = cli(["reject-sample", "--require", "correct", str(tmp_path / "in.jsonl"),
+               "-o", str(tmp_path / "one.jsonl"), "--rejected", str(tmp_path / "r1.jsonl")])
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    script = os.path.join(os.path.dirname(sys.executable), "reject-sample")
+    two = cli([torchrun, "--nproc_per_node", "2", "--master_port", "29631", script, "--require",
+               "correct", str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "two.jsonl"),
+               "--rejected", str(tmp_path / "r2.jsonl")],
+              )
+    assert one.rc == 0 and two.rc == 0, two.stderr[-2000:]
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert (tmp_path / "r1.jsonl").read_bytes() == (tmp_path / "r2.jsonl").read_bytes()
+    assert not list(tmp_path.glob("*.tmp"))
