@@ -56,7 +56,7 @@ def build_dataset(items: Iterator[tuple[str, dict]], bundle, config: SFTConfig, 
     """Prepare every record (bad ones go to the error policy); skip images that do not fit."""
     from thinkpipe.core.records.jsonl import dumps
 
-    from .dataset import SFTDataset, prepare, token_count
+    from thinkpipe.core.models.tokens import TokenDataset, prepare, token_count
     examples, too_long = [], 0
     for where, record in items:
         try:
@@ -70,7 +70,7 @@ def build_dataset(items: Iterator[tuple[str, dict]], bundle, config: SFTConfig, 
     if too_long:
         log.warning("%d example(s) with images longer than --max-seq-length %d skipped",
                     too_long, config.max_seq_length)
-    return SFTDataset(examples, bundle, config.max_seq_length)
+    return TokenDataset(examples, bundle, config.max_seq_length)
 
 
 def train(items: Iterator[tuple[str, dict]], config: SFTConfig, policy, local_rank=None):

@@ -1,4 +1,4 @@
-"""Chat records -> training examples with the loss on assistant tokens only.
+"""Conversations -> token ids with a mask of the assistant's tokens (sft labels, grpo masks).
 
 Assistant spans come from the chat template itself, not from token ids: for the i-th assistant
 message, rendering the conversation up to it with the generation prompt gives the text before
@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from thinkpipe.core.models.chat import flatten_text, image_refs
-from thinkpipe.core.records.media import open_image
+from ..records.media import open_image
+from .chat import flatten_text, image_refs
 
 IMAGE_PAD = "<|image_pad|>"
 
@@ -54,11 +54,15 @@ def _render(bundle, messages, generation_prompt: bool) -> str:
 
 def prepare(record: dict, bundle, where: str) -> Example:
     """Render a record and find its assistant spans (ValueError explains what is wrong)."""
-    messages = conversation(record)
+    return prepare_messages(conversation(record), bundle, where)
+
+
+def prepare_messages(messages: list[dict], bundle, where: str = "", first: int = 0) -> Example:
+    """Render a conversation; the spans of its assistant messages from index `first` on."""
     text = _render(bundle, messages, False)
     spans = []
     for i, m in enumerate(messages):
-        if m.get("role") != "assistant":
+        if m.get("role") != "assistant" or i < first:
             continue
         before = _render(bundle, messages[:i], True)
         through = _render(bundle, messages[:i + 1], False)
@@ -95,7 +99,7 @@ def image_tokens(bundle, ref) -> int:
     """Tokens an image becomes, from its size alone (the processor's resize rule)."""
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize
 
-    from thinkpipe.core.records.media import image_size
+    from ..records.media import image_size
     ip = bundle.processor.image_processor
     w, h = image_size(ref)
     factor = ip.patch_size * ip.merge_size
@@ -145,8 +149,8 @@ def tokenize(example: Example, bundle, max_len: int) -> dict:
     return out
 
 
-class SFTDataset:
-    """Prepared examples, tokenised on access (images decoded only when a batch needs them)."""
+class TokenDataset:
+    """Prepared conversations, tokenised on access (images decoded only when a batch needs them)."""
 
     def __init__(self, examples: list[Example], bundle, max_len: int):
         self.examples, self.bundle, self.max_len = examples, bundle, max_len

@@ -2,7 +2,7 @@
 import pytest
 
 from thinkpipe.core.models import load
-from thinkpipe.tools.sft.dataset import _expand, prepare, token_count, tokenize
+from thinkpipe.core.models.tokens import _expand, prepare, token_count, tokenize
 
 
 def labelled_text(bundle, t):
