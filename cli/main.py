@@ -30,6 +30,7 @@ COMMANDS = {
     "eval": "evaluate:evaluate",
     "reject-sample": "reject_sample:reject_sample",
     "sft": "sft:sft",
+    "grpo": "grpo:grpo",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
          "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]

@@ -7,7 +7,7 @@
 #   1. cold start      synth-draw -> sft (vision tower frozen, ZeRO-3, lr 1e-5, 3 epochs, 10% warm-up)
 #   2. reflective rejection sampling
 #                      reject-sample --tools draw --require correct,format,reflection -> sft
-#   3. RL              grpo --tools draw (lands with grpo)
+#   3. RL              grpo --tools draw --reward vilasr (clip 0.2/0.3, no KL, G 8, lr 1e-6)
 # MODEL is a local model folder; without one a tiny random Qwen2.5-VL is built (out/vilasr/base).
 OUT ?= out/vilasr
 MODEL ?= $(OUT)/base
@@ -32,7 +32,10 @@ endif
 TRAIN = --learning-rate $(LR) --num-train-epochs $(EPOCHS) --max-steps $(STEPS) --warmup-ratio 0.1 \
         --lr-scheduler-type cosine --freeze-vision $(ZERO)
 
-all: $(OUT)/rrs/model.safetensors
+RL_N ?= 16
+RL_STEPS ?= 4
+
+all: $(OUT)/rl/model.safetensors
 
 $(OUT)/base/config.json:
 	thinkpipe init-model --arch qwen2-vl $(OUT)/base --force -q > /dev/null
@@ -69,10 +72,23 @@ $(OUT)/rrs/model.safetensors: $(OUT)/rrs.parquet
 	else $(LAUNCH) $$(which sft) --model $(OUT)/cold --output-dir $(OUT)/rrs $(TRAIN) \
 	  --metrics $(OUT)/rrs_metrics.jsonl $(OUT)/rrs.parquet; fi
 
+# Stage 3: GRPO with the drawing tools on fresh tasks (stage 2's model, or stage 1's when stage
+# 2 kept nothing). VILASR's settings: rollouts of 8, clip 0.2 low / 0.3 high, KL off.
+$(OUT)/rl.jsonl:
+	synth-draw --task maze,relations,geometry --count $(RL_N) --seed $$(( $(SEED) + 2 )) -q -o $@
+
+$(OUT)/rl/model.safetensors: $(OUT)/rrs.parquet $(OUT)/rl.jsonl
+	@start=$(OUT)/rrs; [ -f $(OUT)/rrs/model.safetensors ] || start=$(OUT)/cold; \
+	$(LAUNCH) $$(which grpo) --model $$start --output-dir $(OUT)/rl --tools draw --reward vilasr \
+	  --num-generations 4 --per-device-train-batch-size 4 --loss-type grpo --epsilon 0.2 \
+	  --epsilon-high 0.3 --beta 0 --learning-rate $(LR) --max-steps $(RL_STEPS) $(ZERO) \
+	  --rollouts $(OUT)/rl_rollouts.jsonl --metrics $(OUT)/rl_metrics.jsonl $(OUT)/rl.jsonl
+
 cold: $(OUT)/cold/model.safetensors
 rrs: $(OUT)/rrs/model.safetensors
+rl: $(OUT)/rl/model.safetensors
 
 clean:
 	rm -rf $(OUT)
 
-.PHONY: all cold rrs clean
+.PHONY: all cold rrs rl clean

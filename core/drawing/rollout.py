@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..models.chat import prompt_messages
+from ..records.media import open_image
+from . import prompts as texts
 from .env import DrawConfig, DrawingEnv
 
 
@@ -44,6 +47,7 @@ class Trajectory:
     done: bool = False
     reason: str | None = None
     completion_tokens: list[int] = field(default_factory=list)
+    turn_ids: list[list[int]] = field(default_factory=list)  # each turn's tokens, as sampled
 
     @property
     def response(self) -> str:
@@ -54,8 +58,44 @@ class Trajectory:
         return ""
 
 
+def _with_image_indices(messages: list[dict]) -> list[dict]:
+    """VILASR introduces every input image by its index and size; add that after each image."""
+    out, k = [], 0
+    for m in messages:
+        content = m.get("content")
+        if m.get("role") != "user" or not isinstance(content, list):
+            out.append(m)
+            continue
+        parts = []
+        for part in content:
+            parts.append(part)
+            if isinstance(part, dict) and part.get("type") == "image":
+                k += 1
+                w, h = open_image(part["image"]).size
+                parts.append({"type": "text", "text": texts.IMAGE_INDEX.format(
+                    index=k, width=w, height=h) + " "})
+        out.append({**m, "content": parts})
+    return out
+
+
+def prompt_for(record: dict, system: str | None = None, drawing: bool = False) -> list[dict]:
+    """The conversation to sample from: `messages` before the first assistant turn, else a
+    prompt built from question/options/images (with VILASR's system prompt and image indices
+    when drawing)."""
+    messages = record.get("messages")
+    if isinstance(messages, list) and messages:
+        first = next((i for i, m in enumerate(messages) if m.get("role") == "assistant"),
+                     len(messages))
+        prompt = list(messages[:first])
+        if system and (not prompt or prompt[0].get("role") != "system"):
+            prompt.insert(0, {"role": "system", "content": system})
+        return prompt
+    system = system or (texts.SYSTEM_VILASR if drawing else None)
+    prompt = prompt_messages(record, system)
+    return _with_image_indices(prompt) if drawing else prompt
+
+
 def _images(messages: list[dict]) -> list:
-    from ..records.media import open_image
     refs = [p["image"] for m in messages if isinstance(m.get("content"), list)
             for p in m["content"] if isinstance(p, dict) and p.get("type") == "image"]
     return [open_image(r) for r in refs]
@@ -75,6 +115,7 @@ def _advance(t: Trajectory, completion, config: RolloutConfig) -> None:
     t.turns += 1
     t.tokens += len(completion.token_ids)
     t.completion_tokens.append(len(completion.token_ids))
+    t.turn_ids.append(completion.sampled_ids)
     t.messages.append({"role": "assistant", "content": completion.text})
     if t.env is None:
         t.done, t.reason = True, completion.finish_reason
@@ -96,6 +137,8 @@ def rollout(bundle, prompts: list[list[dict]], config: RolloutConfig,
     from ..models import Sampling, generate_rendered, render
 
     trajs = [start(p, s, config) for p, s in zip(prompts, seeds)]
+    first_turn: dict[int, tuple] = {}   # a prompt sampled G times is rendered once
+    origin = {id(t): id(p) for t, p in zip(trajs, prompts)}
     while True:
         active = [t for t in trajs if not t.done]
         if not active:
@@ -108,7 +151,15 @@ def rollout(bundle, prompts: list[list[dict]], config: RolloutConfig,
                                 top_p=config.top_p, top_k=config.top_k,
                                 stop=("</answer>",) if config.tools else (), include_stop=True)
             seeds_now = [t.seed * 1009 + t.turns for t in chunk] if config.temperature > 0 else None
-            outs = generate_rendered(bundle, [render(bundle, t.messages) for t in chunk],
-                                     sampling, seeds_now)
+            rendered = []
+            for t in chunk:
+                if t.turns == 0:
+                    key = origin[id(t)]
+                    if key not in first_turn:
+                        first_turn[key] = render(bundle, t.messages)
+                    rendered.append(first_turn[key])
+                else:
+                    rendered.append(render(bundle, t.messages))
+            outs = generate_rendered(bundle, rendered, sampling, seeds_now)
             for t, out in zip(chunk, outs):
                 _advance(t, out, config)

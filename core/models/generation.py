@@ -39,10 +39,11 @@ class Sampling:
 @dataclass
 class Completion:
     text: str
-    token_ids: list[int] = field(repr=False)
+    token_ids: list[int] = field(repr=False)   # the tokens of `text` (end token excluded)
     finish_reason: str          # stop | eos | length
     seed: int | None
     prompt_tokens: int
+    sampled_ids: list[int] = field(default_factory=list, repr=False)  # as sampled, end token included
 
 
 class SeededSampler:
@@ -67,17 +68,21 @@ class SeededSampler:
             probs = sorted_logits.softmax(-1)
             drop = probs.cumsum(-1) - probs > self.top_p                   # keep the first over
             logits = logits.scatter(1, order, sorted_logits.masked_fill(drop, float("-inf")))
-        probs = logits.softmax(-1).cpu()                                   # (B, V)
-        drawn = [torch.multinomial(probs[i], 1, generator=g) for i, g in enumerate(self.generators)]
+        cdf = logits.softmax(-1).double().cumsum(-1).cpu()                # (B, V)
+        # inverse-CDF draw: one uniform per row from that row's generator, then one batched
+        # search (a multinomial call per row cost a third of a tiny model's rollout)
+        u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64) for g in self.generators])
+        drawn = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(1)).squeeze(1)   # (B,)
+        drawn = drawn.clamp(max=cdf.shape[1] - 1)
         out = torch.full_like(scores, float("-inf"))
-        out[torch.arange(len(drawn)), torch.cat(drawn).to(scores.device)] = 0.0
+        out[torch.arange(len(drawn)), drawn.to(scores.device)] = 0.0
         return out
 
 
 def _finish(tokenizer, new_tokens: list[int], end_ids: set[int], sampling: Sampling):
     """(text, kept token ids, finish reason) for one row's generated tokens."""
     cut = next((i for i, t in enumerate(new_tokens) if t in end_ids), len(new_tokens))
-    kept = new_tokens[:cut]
+    kept = new_tokens[:cut]  # (a stop string ends generation; the pad after it is an end id)
     text = tokenizer.decode(kept, skip_special_tokens=True)
     hits = [(text.find(s), s) for s in sampling.stop if s and s in text]
     if hits:
@@ -132,8 +137,9 @@ def generate_rendered(bundle, prompts: list[tuple[str, list]], sampling: Samplin
     for i in range(len(prompts)):
         new = out[i, width:].tolist()
         text, kept, reason = _finish(bundle.tokenizer, new, end_ids, sampling)
+        sampled = new[:len(kept) + 1] if reason == "eos" else kept
         completions.append(Completion(text, kept, reason, None if seeds is None else seeds[i],
-                                      int(batch["attention_mask"][i].sum())))
+                                      int(batch["attention_mask"][i].sum()), sampled))
     return completions
 
 

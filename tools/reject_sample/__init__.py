@@ -157,7 +157,9 @@ def samples_from_record_batch(window, config: RejectConfig, bundle) -> list[list
         return [samples_from_record(record, where) for _, where, record in window]
     from thinkpipe.core.drawing.rollout import rollout
 
-    from .samples import from_trajectory, prompt_for
+    from thinkpipe.core.drawing.rollout import prompt_for
+
+    from .samples import from_trajectory
     prompts, seeds, owners = [], [], []
     for n, (_, where, record) in enumerate(window):
         rid = record_id(record)

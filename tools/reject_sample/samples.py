@@ -4,9 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from thinkpipe.core.drawing import prompts as drawing_prompts
-from thinkpipe.core.models.chat import prompt_messages
-from thinkpipe.core.records.media import open_image
+from thinkpipe.core.drawing.rollout import prompt_for
 from thinkpipe.core.rewards import reflection, score_record, think_answer, vilasr_format
 
 
@@ -43,43 +41,6 @@ def _text(content) -> str:
     if isinstance(content, str):
         return content
     return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
-
-
-def _with_image_indices(messages: list[dict]) -> list[dict]:
-    """VILASR introduces every input image by its index and size; add that after each image."""
-    out, k = [], 0
-    for m in messages:
-        content = m.get("content")
-        if m.get("role") != "user" or not isinstance(content, list):
-            out.append(m)
-            continue
-        parts = []
-        for part in content:
-            parts.append(part)
-            if isinstance(part, dict) and part.get("type") == "image":
-                k += 1
-                w, h = open_image(part["image"]).size
-                parts.append({"type": "text", "text": drawing_prompts.IMAGE_INDEX.format(
-                    index=k, width=w, height=h) + " "})
-        out.append({**m, "content": parts})
-    return out
-
-
-def prompt_for(record: dict, system: str | None = None, drawing: bool = False) -> list[dict]:
-    """The conversation to sample from: `messages` before the first assistant turn, else a
-    prompt built from question/options/images (with VILASR's system prompt and image indices
-    when drawing)."""
-    messages = record.get("messages")
-    if isinstance(messages, list) and messages:
-        first = next((i for i, m in enumerate(messages) if m.get("role") == "assistant"),
-                     len(messages))
-        prompt = list(messages[:first])
-        if system and (not prompt or prompt[0].get("role") != "system"):
-            prompt.insert(0, {"role": "system", "content": system})
-        return prompt
-    system = system or (drawing_prompts.SYSTEM_VILASR if drawing else None)
-    prompt = prompt_messages(record, system)
-    return _with_image_indices(prompt) if drawing else prompt
 
 
 def samples_from_record(record: dict, where: str) -> list[Sample]:

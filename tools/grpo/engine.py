@@ -1,0 +1,60 @@
+"""Rollout engines: who generates the trajectories the policy is trained on.
+
+The loss code only needs `engine.generate(prompts, seeds) -> list[Trajectory]` and
+`engine.sync()` after each optimizer step (a no-op when the engine uses the policy's own
+weights). HFEngine, the embedded default, decodes with the policy module itself through
+core/drawing/rollout.py (batched, per-sample seeds, the drawing loop with --tools draw); an
+engine that serves the weights elsewhere (vLLM) implements the same two methods and copies the
+weights in sync().
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+
+from thinkpipe.core.drawing.rollout import RolloutConfig, Trajectory, rollout
+
+
+class RolloutEngine(Protocol):
+    def generate(self, prompts: list[list[dict]], seeds: list[int]) -> list[Trajectory]: ...
+
+    def sync(self) -> None: ...
+
+
+class HFEngine:
+    """Generation with the policy being trained (transformers' generate, in this process)."""
+
+    def __init__(self, bundle, module, config: RolloutConfig):
+        self.bundle, self.module, self.config = bundle, module, config
+
+    def generate(self, prompts: list[list[dict]], seeds: list[int]) -> list[Trajectory]:
+        was_training = self.module.training
+        self.module.eval()
+        view = _Bundle(self.bundle, self.module)
+        try:
+            with torch.no_grad():
+                return rollout(view, prompts, self.config, seeds)
+        finally:
+            self.module.train(was_training)
+
+    def sync(self) -> None:
+        pass
+
+
+class _Bundle:
+    """A ModelBundle whose model is the module being trained (DDP/DeepSpeed unwrap it)."""
+
+    def __init__(self, bundle, module):
+        self._bundle, self.model = bundle, module
+
+    def __getattr__(self, name):
+        return getattr(self._bundle, name)
+
+    @property
+    def is_vlm(self) -> bool:
+        return self._bundle.is_vlm
+
+    @property
+    def device(self):
+        return next(self.model.parameters()).device
