@@ -111,6 +111,15 @@ def _without_eos(config):
     return config
 
 
+VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>")
+
+
+def vision_token_ids(bundle) -> list[int]:
+    """Ids of the placeholders only the processor may insert (never sampled)."""
+    vocab = bundle.tokenizer.get_vocab()
+    return [vocab[t] for t in VISION_TOKENS if t in vocab]
+
+
 @torch.inference_mode()
 def generate_rendered(bundle, prompts: list[tuple[str, list]], sampling: Sampling,
                       seeds: list[int] | None = None) -> list[Completion]:
@@ -132,6 +141,8 @@ def generate_rendered(bundle, prompts: list[tuple[str, list]], sampling: Samplin
                                                     sampling.top_k)]
     if sampling.stop:
         kwargs.update(stop_strings=list(sampling.stop), tokenizer=bundle.tokenizer)
+    if bundle.is_vlm:  # a sampled image placeholder would have no image behind it
+        kwargs["suppress_tokens"] = vision_token_ids(bundle)
     out = bundle.model.generate(**batch, **kwargs)
     completions = []
     for i in range(len(prompts)):

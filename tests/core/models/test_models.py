@@ -123,3 +123,13 @@ def test_missing_model_folder_is_an_input_error(tmp_path, monkeypatch):
 def test_build_rejects_unknown_arch(tmp_path):
     with pytest.raises(ValueError):
         build_tiny("gpt5", str(tmp_path))
+
+
+def test_vlms_never_sample_vision_placeholders(tiny_models):
+    from thinkpipe.core.models.generation import vision_token_ids
+    bundle = load(tiny_models["qwen2-vl"])
+    banned = set(vision_token_ids(bundle))
+    assert len(banned) == 4
+    out = generate(bundle, [prompt_messages({"question": f"q{i}"}) for i in range(8)],
+                   Sampling(temperature=5.0, max_new_tokens=40), seeds=list(range(8)))
+    assert not banned & {t for c in out for t in c.sampled_ids}
