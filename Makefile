@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet $(TORCH)
 	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	# the official Fira package, only for the test that checks variant="released" against it;
+	# --no-deps: it asks for bitsandbytes and tensorly, which it never imports
+	$(PIP) install --quiet -c constraints.txt --no-deps fira==1.0.2
 	touch $(STAMP)
 
 test: setup

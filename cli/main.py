@@ -31,6 +31,7 @@ COMMANDS = {
     "reject-sample": "reject_sample:reject_sample",
     "sft": "sft:sft",
     "grpo": "grpo:grpo",
+    "fira-pretrain": "fira_pretrain:fira_pretrain",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
          "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]

@@ -130,8 +130,8 @@ class Trainer:
         self.state.step += 1
         return grad_norm
 
-    def log(self, row: dict) -> None:
-        if self.state.step % max(1, self.cfg.logging_steps) == 0 or self.state.step == 1:
+    def log(self, row: dict, force: bool = False) -> None:
+        if force or self.state.step % max(1, self.cfg.logging_steps) == 0 or self.state.step == 1:
             self.metrics.log(row)
 
     def save(self) -> str:
@@ -169,9 +169,13 @@ class Trainer:
 def fit(trainer: Trainer, dataset: Sequence, collate: Callable[[list], dict],
         loss_fn: Callable = data.causal_lm_loss,
         count: Callable[[dict], int] = data.count_tokens,
-        lengths: Sequence[int] | None = None) -> checkpoint.TrainerState:
+        lengths: Sequence[int] | None = None,
+        hook: Callable[[checkpoint.TrainerState], dict | None] | None = None
+        ) -> checkpoint.TrainerState:
     """Supervised training to trainer.total_steps; checkpoints on save_steps and at the end.
-    With `lengths`, micro-batches group examples of similar length (data.group_by_length)."""
+    With `lengths`, micro-batches group examples of similar length (data.group_by_length);
+    `hook(state)` runs after every step and its dict (an evaluation, say) joins that step's
+    metrics line, which is then written whatever logging_steps says."""
     cfg, info, st = trainer.cfg, trainer.info, trainer.state
     gas, start = cfg.gradient_accumulation_steps, time.perf_counter()
     stream = _positions(len(dataset), cfg, info, st.epoch, st.micro, lengths)
@@ -191,11 +195,13 @@ def fit(trainer: Trainer, dataset: Sequence, collate: Callable[[list], dict],
         st.epoch, st.micro = group[-1][0], group[-1][1] + 1
         st.tokens += int(seen)
         step_s = time.perf_counter() - t0
-        trainer.log({"step": st.step, "epoch": round(st.epoch + st.micro / _per_epoch(
+        row = {"step": st.step, "epoch": round(st.epoch + st.micro / _per_epoch(
             len(dataset), cfg, info), 4), "loss": dist.all_reduce_sum(loss_sum, info.device)
             / max(n_global, 1), "lr": lr, "grad_norm": grad_norm, "tokens": st.tokens,
             "tokens_per_s": round(seen / step_s, 1), "step_s": round(step_s, 4),
-            "elapsed_s": round(time.perf_counter() - start, 2), "world_size": info.world_size})
+            "elapsed_s": round(time.perf_counter() - start, 2), "world_size": info.world_size}
+        extra = hook(st) if hook is not None else None
+        trainer.log({**row, **(extra or {})}, force=bool(extra))
         trainer.maybe_save()
     if trainer._last_saved != st.step:
         trainer.save()
