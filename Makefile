@@ -38,6 +38,8 @@ bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/synth_draw.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/eval.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/sft.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/grpo.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/fira.py
 
 man: setup
 	$(BIN)/python man/build.py

@@ -21,6 +21,7 @@ import torch
 from . import maths
 
 VARIANTS = ("paper", "released")
+FUSED_DEVICES = ("cpu", "cuda", "xpu", "mps")  # where torch ships the fused AdamW kernel
 SCALINGS = ("column", "matrix", "tensor")
 
 
@@ -57,63 +58,121 @@ class Fira(torch.optim.Optimizer):
                 self._adamw(group)
         return loss
 
-    def _moments(self, state, grad, group) -> tuple[torch.Tensor, float]:
-        """Update Adam's moments of `grad`; (m / (sqrt(v) + eps), bias-corrected step size)."""
-        if "exp_avg" not in state:
-            state["exp_avg"] = torch.zeros_like(grad)
-            state["exp_avg_sq"] = torch.zeros_like(grad)
+    @staticmethod
+    def _tick(states: list, grads: list) -> None:
+        """Create the moments on first use and count the step."""
+        for state, grad in zip(states, grads):
+            if "exp_avg" not in state:
+                state["exp_avg"] = torch.zeros_like(grad)
+                state["exp_avg_sq"] = torch.zeros_like(grad)
+            state["step"] = state.get("step", 0) + 1
+
+    def _moments(self, states: list, grads: list, group) -> tuple[list, list]:
+        """Adam's moments of each gradient, updated in place with foreach kernels;
+        (exp_avg / (sqrt(exp_avg_sq) + eps) per tensor, bias-corrected step size per tensor)."""
         beta1, beta2 = group["betas"]
-        state["step"] = state.get("step", 0) + 1
-        t = state["step"]
-        state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)
-        state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        denom = state["exp_avg_sq"].sqrt().add_(group["eps"])
-        step_size = group["lr"] * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
-        return state["exp_avg"] / denom, step_size
+        self._tick(states, grads)
+        avgs = [s["exp_avg"] for s in states]
+        sqs = [s["exp_avg_sq"] for s in states]
+        torch._foreach_mul_(avgs, beta1)
+        torch._foreach_add_(avgs, grads, alpha=1 - beta1)
+        torch._foreach_mul_(sqs, beta2)
+        torch._foreach_addcmul_(sqs, grads, grads, value=1 - beta2)
+        denom = torch._foreach_sqrt(sqs)
+        torch._foreach_add_(denom, group["eps"])
+        sizes = [group["lr"] * math.sqrt(1 - beta2 ** s["step"]) / (1 - beta1 ** s["step"])
+                 for s in states]
+        return torch._foreach_div(avgs, denom), sizes
+
+    def _decay(self, params: list, group) -> None:
+        """Decoupled weight decay after the step, as the package does."""
+        if group["weight_decay"] > 0:
+            torch._foreach_mul_(params, 1 - group["lr"] * group["weight_decay"])
 
     def _adamw(self, group) -> None:
-        for p in group["params"]:
-            if p.grad is None:
+        """Plain AdamW with the package's rule, through torch's fused kernel where it exists.
+
+        The kernel divides by sqrt(v / (1 - b2^t)) + eps; the package by sqrt(v) + eps with
+        sqrt(1 - b2^t) in the step size. The two agree when the kernel's eps is
+        eps / sqrt(1 - b2^t), so each (device, dtype, step) bucket gets that eps.
+        """
+        params = [p for p in group["params"] if p.grad is not None]
+        if not params:
+            return
+        beta1, beta2 = group["betas"]
+        buckets: dict = {}
+        for p in params:
+            buckets.setdefault((p.device, p.dtype, self.state[p].get("step", 0) + 1), []).append(p)
+        for (device, _, t), ps in buckets.items():
+            states, grads = [self.state[p] for p in ps], [p.grad for p in ps]
+            if device.type not in FUSED_DEVICES:
+                directions, sizes = self._moments(states, grads, group)
+                torch._foreach_mul_(directions, [-s for s in sizes])
+                torch._foreach_add_(ps, directions)
                 continue
-            direction, step_size = self._moments(self.state[p], p.grad, group)
-            p.add_(direction, alpha=-step_size)
-            if group["weight_decay"] > 0:
-                p.add_(p, alpha=-group["lr"] * group["weight_decay"])
+            self._tick(states, grads)
+            steps = [torch.tensor(float(t), device=device)] * len(ps)
+            torch._fused_adamw_(ps, grads, [s["exp_avg"] for s in states],
+                                [s["exp_avg_sq"] for s in states], [], steps, amsgrad=False,
+                                lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=0.0,
+                                eps=group["eps"] / math.sqrt(1 - beta2 ** t), maximize=False)
+        self._decay(params, group)
 
     def _projected(self, group) -> None:
         rank, alpha, gap = group["rank"], group["alpha"], group["update_proj_gap"]
-        work = []
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            state, grad = self.state[p], p.grad
-            which = maths.side(grad.shape)
+        params = [p for p in group["params"] if p.grad is not None]
+        if not params:
+            return
+        states, lows, sides = [self.state[p] for p in params], [], []
+        for p, state in zip(params, states):
+            which = maths.side(p.grad.shape)
             if "basis" not in state or state.get("step", 0) % gap == 0:  # refresh at 0, T, 2T...
-                state["basis"] = maths.basis(grad, rank, which)
-            low = maths.project(grad, state["basis"], which)
-            direction, step_size = self._moments(state, low, group)
-            work.append((p, state, grad, which, low, direction, step_size))
-        shared = None
-        if group["scaling"] == "tensor" and work:  # one ratio over all matrices of the group
-            num = torch.sqrt(sum(w[5].pow(2).sum() for w in work))
-            den = torch.sqrt(sum(w[4].pow(2).sum() for w in work))
-            shared = num / (den + maths.EPS)
-        for p, state, grad, which, low, direction, step_size in work:
-            update = maths.project_back(direction, state["basis"], which) * alpha
-            if group["residual"]:
-                update = update + self._residual(state, grad, which, low, direction, group, shared)
-            p.add_(update, alpha=-step_size)
-            if group["weight_decay"] > 0:
-                p.add_(p, alpha=-group["lr"] * group["weight_decay"])
+                state["basis"] = maths.basis(p.grad, rank, which)
+            lows.append(maths.project(p.grad, state["basis"], which))
+            sides.append(which)
+        directions, sizes = self._moments(states, lows, group)
+        if group["residual"]:
+            xs, coefs = self._fold(params, states, sides, lows, directions, group)
+        else:  # GaLore
+            xs, coefs = torch._foreach_mul(directions, alpha), [None] * len(params)
+        for p, state, which, x, coef, size in zip(params, states, sides, xs, coefs, sizes):
+            if coef is not None:
+                p.addcmul_(p.grad, coef, value=-size)
+            if which == "left":
+                p.addmm_(state["basis"], x, alpha=-size)
+            else:
+                p.addmm_(x, state["basis"], alpha=-size)
+        self._decay(params, group)
 
-    def _residual(self, state, grad, which, low, direction, group, shared) -> torch.Tensor:
-        """The scaled, limited residual S, as the update adds it (paper: alpha S; released: S)."""
-        alpha, released = group["alpha"], group["variant"] == "released"
-        inside = maths.project_back(low, state["basis"], which)
-        s = grad - (alpha * inside if released else inside)
-        phi = shared if shared is not None else maths.scaling(direction, low, group["scaling"])
-        s, state["residual_norm"] = maths.limit(s * phi, state.get("residual_norm"), group["gamma"])
-        return s if released else alpha * s
+    def _fold(self, params, states, sides, lows, directions, group) -> tuple[list, list]:
+        """maths.fold on each batch of same-shape matrices: X and the coefficient of G for
+        each matrix (update = project_back(X) + G * coef); stores the limited residual norms."""
+        alpha = group["alpha"]
+        c, a = (alpha, 1.0) if group["variant"] == "released" else (1.0, alpha)
+        shared = None
+        if group["scaling"] == "tensor":  # one ratio over all matrices of the group
+            shared = (torch.sqrt(sum(d.square().sum() for d in directions))
+                      / (torch.sqrt(sum(r.square().sum() for r in lows)) + maths.EPS))
+        batches: dict = {}
+        for i, p in enumerate(params):
+            batches.setdefault((p.shape, p.dtype, p.device), []).append(i)
+        xs, coefs = [None] * len(params), [None] * len(params)
+        for idx in batches.values():
+            which = sides[idx[0]]
+            low = torch.stack([lows[i] for i in idx])                  # (k, r, n) or (k, m, r)
+            direction = torch.stack([directions[i] for i in idx])
+            g_sq = torch.stack([maths.axis_sq_norms(params[i].grad, which) for i in idx])
+            inf = torch.full((), math.inf, device=low.device, dtype=low.dtype)
+            prev = torch.stack([states[i].get("residual_norm", inf).reshape(1, 1) for i in idx])
+            phi = shared if shared is not None else maths.scaling(direction, low, which,
+                                                                  group["scaling"])
+            x, coef, norms = maths.fold(g_sq, low, direction, phi, prev, which, alpha, c, a,
+                                        group["gamma"])
+            for j, i in enumerate(idx):
+                xs[i] = x[j]
+                coefs[i] = coef[j]
+                states[i]["residual_norm"] = norms[j].reshape(())
+        return xs, coefs
 
     def state_size(self) -> dict[str, int]:
         """Optimizer-state elements: projected matrices (basis + low-rank moments + 1) and the

@@ -11,6 +11,10 @@ perplexity (exp of the mean token cross-entropy) on --eval-file is reported ever
 Scale: torchrun DDP all-reduces whole gradients, so every rank projects full matrices. DeepSpeed
 ZeRO >= 1 partitions the optimizer state and ZeRO >= 2 flattens gradients into buckets, which
 breaks the per-matrix projection: those configurations are refused (ZeRO-0 runs).
+
+    make -f pipelines/fira.mk STEPS=20                  # AdamW, GaLore and Fira side by side
+    fira-pretrain --tokenizer out/fira/tok --max-steps 20 --variant released out/fira/train.jsonl
+    python bench/fira.py --steps 100                   # the comparison of bench/RESULTS.md
 """
 from __future__ import annotations
 

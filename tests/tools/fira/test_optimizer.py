@@ -59,12 +59,42 @@ def test_limiter_bounds_norm_growth():
         assert b <= 1.01 * a * (1 + 1e-6)
 
 
+@pytest.mark.parametrize("shape", [(12, 30), (30, 12)])
+@pytest.mark.parametrize("variant", ["paper", "released"])
+@pytest.mark.parametrize("mode", ["column", "matrix"])
+def test_fold_equals_the_explicit_update(shape, variant, mode):
+    """alpha P N + a * limit(S phi), formed explicitly, equals project_back(X) + G * coef."""
+    torch.manual_seed(1)
+    grad, alpha, gamma = torch.randn(*shape), 0.25, 1.01
+    which = maths.side(grad.shape)
+    basis = maths.basis(torch.randn(*shape), 5, which)
+    low = maths.project(grad, basis, which)
+    direction = torch.randn_like(low)
+    c, a = (alpha, 1.0) if variant == "released" else (1.0, alpha)
+    phi = maths.scaling(direction, low, which, mode)
+    g_sq = maths.axis_sq_norms(grad, which)
+    for prev in (None, torch.tensor(0.5)):
+        s, norm = maths.limit(maths.residual(grad, low, basis, which, c) * phi, prev, gamma)
+        explicit = alpha * maths.project_back(direction, basis, which) + a * s
+        batch_prev = torch.full((2, 1, 1), torch.inf if prev is None else float(prev))
+        x, coef, folded_norm = maths.fold(torch.stack([g_sq, g_sq]), torch.stack([low, low]),
+                                          torch.stack([direction, direction]), phi, batch_prev,
+                                          which, alpha, c, a, gamma)
+        for k in range(2):  # a batch of two identical matrices: both get the explicit update
+            assert torch.allclose(maths.project_back(x[k], basis, which) + grad * coef[k],
+                                  explicit, atol=1e-5)
+            assert torch.allclose(folded_norm[k].reshape(()), norm, rtol=1e-5)
+
+
 def test_scaling_shapes_and_sides():
     n_left, r_left = torch.rand(4, 20), torch.rand(4, 20)
-    assert maths.scaling(n_left, r_left).shape == (20,)
+    assert maths.scaling(n_left, r_left, "left").shape == (1, 20)
     n_right, r_right = torch.rand(20, 4), torch.rand(20, 4)
-    assert maths.scaling(n_right, r_right).shape == (20, 1)
-    assert maths.scaling(n_left, r_left, "matrix").shape == ()
+    assert maths.scaling(n_right, r_right, "right").shape == (20, 1)
+    assert maths.scaling(n_left, r_left, "left", "matrix").shape == (1, 1)
+    assert maths.scaling(torch.rand(3, 4, 20), torch.rand(3, 4, 20), "left").shape == (3, 1, 20)
+    phi = maths.scaling(n_left, r_left, "left")  # column j: ||N_:,j|| / ||R_:,j||
+    assert torch.allclose(phi[0, 7], n_left[:, 7].norm() / r_left[:, 7].norm())
     assert maths.side(torch.Size([4, 20])) == "left" and maths.side(torch.Size([20, 4])) == "right"
 
 
@@ -156,3 +186,22 @@ def test_bad_arguments():
         Fira([p], variant="ours")
     with pytest.raises(ValueError, match="matrices"):
         Fira([{"params": [p], "rank": 2}])
+
+
+def test_fused_adamw_kernel_follows_the_package_rule(monkeypatch):
+    """Non-projected groups use torch's fused kernel with eps / sqrt(1 - b2^t); the foreach
+    path (devices without the kernel) computes the package's rule directly. Both must agree."""
+    from thinkpipe.tools.fira import optimizer
+    torch.manual_seed(3)
+    w0, grads = torch.randn(5, 7), [torch.randn(5, 7) * 10 ** -k for k in range(6)]
+    finals = []
+    for devices in (optimizer.FUSED_DEVICES, ()):
+        monkeypatch.setattr(optimizer, "FUSED_DEVICES", devices)
+        p = torch.nn.Parameter(w0.clone())
+        opt = Fira([p], lr=1e-2, weight_decay=0.1)
+        for g in grads:
+            p.grad = g.clone()
+            opt.step()
+        finals.append(p.detach())
+    assert torch.allclose(finals[0], finals[1], rtol=1e-6, atol=1e-7)
+    assert not torch.equal(finals[0], w0)
