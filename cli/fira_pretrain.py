@@ -81,6 +81,10 @@ def fira_pretrain(
     targets: Annotated[str, typer.Option("--targets", metavar="NAME,...", rich_help_panel=FIRA,
                                          help="Projected matrices: module name parts or a class "
                                               "name.")] = "attn,mlp",
+    other_lr: Annotated[Optional[float], typer.Option(
+        "--other-lr", min=0.0, metavar="LR", rich_help_panel=FIRA,
+        help="Peak lr of the parameters outside --targets (embeddings, output head, norms), "
+             "for every --optimizer. Default: --learning-rate.")] = None,
     output_dir: Annotated[str, typer.Option("--output-dir", metavar="DIR")] = "out/fira-pretrain",
     learning_rate: LearningRate = 1e-2,
     num_train_epochs: NumTrainEpochs = 1.0,
@@ -131,6 +135,7 @@ def fira_pretrain(
                                  alpha=alpha, update_proj_gap=update_proj_gap, gamma=gamma,
                                  scaling=scaling.value,
                                  targets=tuple(t.strip() for t in targets.split(",") if t.strip()),
+                                 other_lr=other_lr,
                                  seq_len=seq_len, eval_file=eval_file, eval_steps=eval_steps,
                                  eval_batches=eval_batches)
             train_cfg = train_config(

@@ -50,6 +50,7 @@ class PretrainConfig:
     gamma: float = 1.01
     scaling: str = "column"
     targets: tuple[str, ...] = ("attn", "mlp")
+    other_lr: float | None = None      # lr outside --targets (embeddings, head, norms); None: lr
     seq_len: int = 256
     eval_file: str | None = None
     eval_steps: int = 0
@@ -69,16 +70,24 @@ def model_config(cfg: PretrainConfig, vocab_size: int):
 
 
 def build_optimizer(model, cfg: PretrainConfig, lr: float, weight_decay: float):
+    """Fira/GaLore over param_groups (targets projected), or AdamW over the same split.
+
+    The targeted matrices come first, so the logged lr is theirs; `other_lr` sets the group of
+    everything else (the official scripts give both groups one lr).
+    """
     from . import Fira, param_groups
 
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, eps=1e-6)
     rank, alpha = PAPER_RANK_ALPHA.get(cfg.size, (128, 0.25))
-    groups = param_groups(model, cfg.targets, rank=cfg.rank or rank,
-                          update_proj_gap=cfg.update_proj_gap,
-                          alpha=cfg.alpha if cfg.alpha is not None else alpha)
-    return Fira(groups, lr=lr, weight_decay=weight_decay, gamma=cfg.gamma, scaling=cfg.scaling,
-                variant=cfg.variant, residual=cfg.optimizer == "fira")
+    rest, targeted = param_groups(model, cfg.targets, rank=cfg.rank or rank,
+                                  update_proj_gap=cfg.update_proj_gap,
+                                  alpha=cfg.alpha if cfg.alpha is not None else alpha)
+    if cfg.other_lr is not None:
+        rest["lr"] = cfg.other_lr
+    if cfg.optimizer == "adamw":
+        plain = {"params": targeted["params"]}
+        return torch.optim.AdamW([plain, rest], lr=lr, weight_decay=weight_decay, eps=1e-6)
+    return Fira([targeted, rest], lr=lr, weight_decay=weight_decay, gamma=cfg.gamma,
+                scaling=cfg.scaling, variant=cfg.variant, residual=cfg.optimizer == "fira")
 
 
 class Blocks:
