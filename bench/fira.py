@@ -38,10 +38,10 @@ RUNS = [  # (name, optimizer, variant, lr, lr outside the projected matrices, se
     ("AdamW, lr 3e-3", "adamw", "paper", 3e-3, None, (0,)),  # is 1e-3 (the paper's) too low here?
     ("AdamW, lr 1e-2", "adamw", "paper", 1e-2, None, (0,)),
     # Which parameters get which lr: GaLore's matrices move at lr * alpha = 2.5e-3, the rest at 1e-2.
-    ("AdamW, GaLore's lrs", "adamw", "paper", 2.5e-3, 1e-2, (0,)),
-    ("AdamW, rest at 1e-2", "adamw", "paper", 1e-3, 1e-2, (0,)),
-    ("GaLore, rest at 1e-3", "galore", "paper", 1e-2, 1e-3, (0,)),
-    ("Fira (paper), rest at 1e-3", "fira", "paper", 1e-2, 1e-3, (0,)),
+    ("AdamW, GaLore's lrs", "adamw", "paper", 2.5e-3, 1e-2, (0, 1)),
+    ("AdamW, rest at 1e-2", "adamw", "paper", 1e-3, 1e-2, (0, 1)),
+    ("GaLore, rest at 1e-3", "galore", "paper", 1e-2, 1e-3, (0, 1)),
+    ("Fira (paper), rest at 1e-3", "fira", "paper", 1e-2, 1e-3, (0, 1)),
 ]
 
 
@@ -177,7 +177,10 @@ def main() -> None:
         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: {machine()}.",
         f"Tiny LLaMA (7.3M parameters, 28 projected matrices), WikiText-2 valid for training, "
         f"the whole of test.txt for perplexity, batch 16 x 128, {args.steps} steps, rank 64, "
-        "alpha 0.25, T 200, cosine to 10% after 10% warm-up (the shared baseline's set-up).", "",
+        "alpha 0.25, T 200, cosine to 10% after 10% warm-up (the shared baseline's set-up). "
+        "`lr` is the peak lr of the projected matrices (attention, MLP; all of them for AdamW), "
+        "`lr of the rest` that of embeddings, output head and norms (`--other-lr`); GaLore and "
+        "Fira scale their projected updates by alpha on top.", "",
         *rows, "",
         f"Ordering by mean eval perplexity: {order}.", "",
         "Optimizer step alone (median of 40 turns taken in rotation, SVD steps excluded), same "
