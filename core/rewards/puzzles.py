@@ -94,20 +94,26 @@ def points24(answer: Any, gold: Any, info: dict) -> bool:
 
 
 def expression(answer: Any, gold: Any, info: dict, structural: bool = False) -> bool:
-    """answer: {"equation": "x**2 + 1 = y"} or the equation text; gold: one or several."""
+    """answer: {"equation": "x**2 + 1 = y"} or the equation text; gold: one or several.
+
+    The left-hand sides are read by symbolic.parse (no eval: answers are model output).
+    """
     import sympy
-    from sympy.parsing.sympy_parser import parse_expr
+
+    from .symbolic import parse
+
+    def side(text: Any):
+        try:
+            return parse(str(text).split("=")[0].replace("^", "**"), evaluate=not structural)
+        except (ValueError, TypeError, ZeroDivisionError, RecursionError):
+            return None
 
     text = answer.get("equation") if isinstance(answer, dict) else answer
-    golds = gold if isinstance(gold, list) else [gold]
-    try:
-        mine = parse_expr(str(text).split("=")[0].replace("^", "**"), evaluate=not structural)
-    except Exception:  # sympy's parser raises many types on malformed input
+    mine = side(text)
+    if mine is None:
         return False
-    for g in golds:
-        try:
-            theirs = parse_expr(str(g).split("=")[0].replace("^", "**"), evaluate=not structural)
-        except Exception:
+    for theirs in map(side, gold if isinstance(gold, list) else [gold]):
+        if theirs is None:
             continue
         if structural:
             if mine.func == theirs.func and (Counter(map(str, mine.args)) ==
