@@ -78,18 +78,7 @@ def sft(
         try:
             cfg = SFTConfig(model=model, max_seq_length=max_seq_length,
                             freeze_vision=freeze_vision, group_by_length=group_by_length,
-                            train=train_config(
-                                output_dir, learning_rate=learning_rate,
-                                num_train_epochs=num_train_epochs, max_steps=max_steps,
-                                per_device_train_batch_size=per_device_train_batch_size,
-                                gradient_accumulation_steps=gradient_accumulation_steps,
-                                warmup_ratio=warmup_ratio, warmup_steps=warmup_steps,
-                                lr_scheduler_type=lr_scheduler_type, weight_decay=weight_decay,
-                                max_grad_norm=max_grad_norm, logging_steps=logging_steps,
-                                save_steps=save_steps, save_total_limit=save_total_limit,
-                                resume=resume, metrics=metrics, tensorboard=tensorboard,
-                                deepspeed=deepspeed, zero=zero, bf16=bf16,
-                                gradient_checkpointing=gradient_checkpointing, seed=seed))
+                            train=train_config(locals()))
         except ValueError as e:
             raise UsageError(str(e)) from None
         policy = ErrorPolicy.parse(on_error)

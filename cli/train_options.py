@@ -1,5 +1,5 @@
 """Options every trainer shares (sft, grpo, distill-kpod, fira-pretrain), spelled as TRL and
-HF TrainingArguments spell them, so configs port over. `train_config(**values)` builds the
+HF TrainingArguments spell them, so configs port over. `train_config(locals())` builds the
 core/train TrainConfig from them.
 """
 from __future__ import annotations
@@ -56,11 +56,18 @@ GradCheckpointing = Annotated[bool, typer.Option("--gradient-checkpointing", ric
 LocalRank = Annotated[Optional[int], typer.Option("--local_rank", "--local-rank", hidden=True)]
 
 
-def train_config(output_dir: str, **values):
-    """TrainConfig from the shared options (ValueError on contradictions)."""
+def train_config(values: dict):
+    """TrainConfig from a command's arguments (`locals()`): the fields it has, by name.
+
+    ValueError on contradictions. Every trainer declares the options above, so every trainer
+    passes them all; fields a command has no option for keep TrainConfig's defaults.
+    """
+    import dataclasses
+
     from thinkpipe.core.train import TrainConfig
+    values = {f.name: values[f.name] for f in dataclasses.fields(TrainConfig) if f.name in values}
     if isinstance(values.get("lr_scheduler_type"), Enum):
         values["lr_scheduler_type"] = values["lr_scheduler_type"].value
     if values.get("resume") == "":
         values["resume"] = "auto"
-    return TrainConfig(output_dir=output_dir, **values)
+    return TrainConfig(**values)
