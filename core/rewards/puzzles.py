@@ -7,7 +7,7 @@ extracted and parsed from JSON or a Python literal), the item's gold answer and 
 
     sudoku_4 / sudoku_6   the grid fills the givens, rows, columns and 2x2 / 2x3 boxes hold 1..n
     points24              the formula's left side is 24 and uses exactly the given cards
-                          (A=1, J=11, Q=12, K=13), evaluated in exact fractions, no eval()
+                          (A=1, J=11, Q=12, K=13), evaluated in exact fractions, never Python's eval
     expression            the extracted equation's left side equals a gold left side
                           (symbolic equivalence; compat "official" compares structure instead)
     skyscraper            a Latin square matching the givens whose visible counts match the clues
