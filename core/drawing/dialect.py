@@ -16,11 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..tags import first_block
 from .ops import Box, Line, Op, OpError, parse_block, to_op, to_ops
 
-THINK = re.compile(r"<think>(.*?)</think>", re.S)
 ACTION = re.compile(r"</think>\s*Action:\s*([^\n]*)")
-ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S)
 FENCE = re.compile(r"^[ \t]*```json[ \t]*\r?$", re.M)
 CLOSE = re.compile(r"^[ \t]*```", re.M)
 TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.S)
@@ -83,12 +82,12 @@ def parse_turn(text: str, dialect: str = "auto") -> Turn:
     if dialect == "auto":
         dialect = "tool_call" if "<tool_call>" in text else "vilasr"
     turn = Turn(dialect=dialect)
-    if m := THINK.search(text):
-        turn.think = m.group(1).strip()
+    if (think := first_block(text, "<think>", "</think>")) is not None:   # linear: core/tags.py
+        turn.think = think.strip()
     if m := ACTION.search(text):
         turn.action = m.group(1).strip()
-    if m := ANSWER.search(text):
-        turn.answer = m.group(1).strip()
+    if (answer := first_block(text, "<answer>", "</answer>")) is not None:
+        turn.answer = answer.strip()
     (_tool_call_ops if dialect == "tool_call" else _vilasr_ops)(text, turn)
     return turn
 

@@ -6,16 +6,18 @@ and eval.
                   "question_type": "multiple_choice", "options": ["x", "y"]}).status  # correct
     load_reward("vilasr")(record)   # {"vilasr": 1.0}
 """
+from .choices import gold_letters, letters
 from .compat import COMPAT
-from .extract import Extraction, extract, letters, number, strip_reasoning
+from .extract import Extraction, decimal, extract, number, strip_reasoning
 from .formats import assistant_turns, reflection, think_answer, vilasr_format
 from .judge import Judge
 from .puzzles import VALIDATORS
-from .score import STATUSES, NotScorable, Scored, prediction, score_record
-from .spec import BUILTINS, load_reward
+from .score import CUT_OFF, STATUSES, NotScorable, Scored, finish_reason, prediction, score_record
+from .spec import BUILTINS, NEEDS_ANSWER, load_reward
 from .verifiers import VERIFIERS, Unparseable, mra, question_type, rouge, wer
 
-__all__ = ["COMPAT", "Extraction", "extract", "letters", "number", "strip_reasoning",
+__all__ = ["gold_letters", "letters", "COMPAT", "Extraction", "decimal", "extract", "number",
+           "strip_reasoning", "CUT_OFF", "finish_reason",
            "assistant_turns", "reflection", "think_answer", "vilasr_format", "Judge", "VALIDATORS",
-           "STATUSES", "NotScorable", "Scored", "prediction", "score_record", "BUILTINS",
+           "NEEDS_ANSWER", "STATUSES", "NotScorable", "Scored", "prediction", "score_record", "BUILTINS",
            "load_reward", "VERIFIERS", "Unparseable", "mra", "question_type", "rouge", "wer"]

@@ -61,7 +61,7 @@ def av_odyssey_parse(response: str, n_options: int = 4, options: list | None = N
 def av_odyssey(record: dict) -> tuple[float, Any]:
     options = record.get("options") or []
     pred = av_odyssey_parse(_output(record), len(options) or 4, options)
-    return float([pred] == gold_letters(record["answer"])), pred
+    return float([pred] == gold_letters(record["answer"], options or None)), pred
 
 
 def _decimal_agreement(a: str, b: str) -> bool:

@@ -14,20 +14,16 @@ Each result says how it was found (`method`), so a report can show why an item s
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 
-THINK_BLOCK = re.compile(r"<think>.*?</think>", re.S | re.I)
-ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
+from ..tags import ascii_lower, last_block, remove_blocks
+
 PHRASE = re.compile(r"(?:the\s+(?:final\s+|correct\s+)?answer\s+is|final\s+answer\s*[:：]|"
                     r"answer\s*[:：])\s*(.+)", re.I)
-LETTER_FORMS = [
-    re.compile(r"^\s*[\(\[\{]?\s*([A-Z])\s*[\)\]\}]?\s*[.:：)]?\s*$"),      # B, (B), B., [B], B)
-    re.compile(r"^\s*(?:option|choice)\s*[\(\[]?([A-Z])[\)\]]?\s*[.:]?\s*$", re.I),  # Option B
-    re.compile(r"^\s*\*\*\s*\(?([A-Z])\)?\s*\*\*\s*$"),                         # **B**
-    re.compile(r"^\s*[\(\[]?([A-Z])[\)\]]?\s*[.:：)]\s+\S"),                   # B. text / (B) text
-]
 NUMBER = re.compile(r"[-−+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?"
                     r"(?:\s*/\s*\d+(?:\.\d+)?)?%?|[-−+]?\.\d+%?")
 
@@ -40,14 +36,13 @@ class Extraction:
 
 
 def strip_reasoning(output: str) -> tuple[str, bool]:
-    """(visible text, cut off?) with every reasoning block removed."""
-    text = THINK_BLOCK.sub(" ", output)
-    low = text.lower()
-    if "</think>" in low:                       # opened in the prompt: keep what follows
-        text = text[low.rfind("</think>") + len("</think>"):]
-        low = text.lower()
-    if "<think>" in low:                        # never closed: the answer was not reached
-        return text[:low.find("<think>")], True
+    """(visible text, cut off?) with every reasoning block removed (linear time: core/tags.py)."""
+    text = remove_blocks(output, "<think>", "</think>", fold=True)
+    low = ascii_lower(text)
+    if (close := low.rfind("</think>")) >= 0:   # opened in the prompt: keep what follows
+        text, low = text[close + len("</think>"):], low[close + len("</think>"):]
+    if (opened := low.find("<think>")) >= 0:    # never closed: the answer was not reached
+        return text[:opened], True
     return text, False
 
 
@@ -68,10 +63,10 @@ def extract(output: str | None) -> Extraction:
     if not isinstance(output, str) or not output.strip():
         return Extraction(None, "none", False)
     text, cut = strip_reasoning(output)
-    tags = ANSWER.findall(text)
-    if tags:
-        return Extraction(tags[-1].strip(), "answer_tag", cut)
-    if re.search(r"<answer>", text, re.I):      # opened, never closed
+    tag = last_block(text, "<answer>", "</answer>", fold=True)
+    if tag is not None:
+        return Extraction(tag.strip(), "answer_tag", cut)
+    if "<answer>" in ascii_lower(text):        # opened, never closed
         return Extraction(None, "none", True)
     if (b := boxed(text)) is not None:
         return Extraction(b.strip(), "boxed", cut)
@@ -82,45 +77,48 @@ def extract(output: str | None) -> Extraction:
     return Extraction(stripped or None, "full_text" if stripped else "none", cut)
 
 
-def letters(answer: str, n_options: int | None = None, options: list | None = None,
-            multi: bool = False) -> list[str] | None:
-    """Option letters in an answer: "B", "(B)", "B.", "Option B", "B. text", "A, C" (multi),
-    or the exact text of an option. None when no unambiguous letter is there."""
-    valid = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[:n_options or 26]
-    cleaned = answer.strip().strip("*`'\" ")
-    for form in LETTER_FORMS:
-        if (m := form.match(cleaned)) and m.group(1) in valid:
-            return [m.group(1)]
-    if multi:
-        parts = [p.strip(" ()[]{}.'\"") for p in re.split(r"[,;\s]+|\band\b", cleaned) if p.strip()]
-        if parts and all(len(p) == 1 and p in valid for p in parts):
-            return sorted(set(parts))
-    if options:
-        for i, opt in enumerate(options):
-            if isinstance(opt, str) and cleaned.lower() == opt.strip().lower().rstrip("."):
-                return [valid[i]] if i < len(valid) else None
-    return None
+def parse_decimal(token: str) -> Decimal | None:
+    """A number token -> its exact decimal value; None when it is not a finite number.
+    "40%" is 40 (benchmarks state percentages as numbers); "3/4" is 0.75 (to 28 digits)."""
+    token = token.replace("−", "-").replace(",", "").replace(" ", "").rstrip("%")
+    try:
+        if "/" in token:
+            frac = Fraction(token)
+            value = Decimal(frac.numerator) / Decimal(frac.denominator)
+        else:
+            value = Decimal(token)
+    except (ValueError, ZeroDivisionError, ArithmeticError):
+        return None
+    return value if value.is_finite() and math.isfinite(float(value)) else None
 
 
 def parse_number(token: str) -> float | None:
-    """A number token -> float. "40%" is 40 (benchmarks state percentages as numbers)."""
-    token = token.replace("−", "-").replace(",", "").replace(" ", "").rstrip("%")
-    try:
-        return float(Fraction(token)) if "/" in token else float(token)
-    except (ValueError, ZeroDivisionError, OverflowError):
-        return None
+    """A number token -> float; None when it is not a finite float (`1e999` is not a number)."""
+    value = parse_decimal(token)
+    return None if value is None else float(value)
+
+
+def _numbers(answer: str, parse):
+    for m in NUMBER.finditer(answer):
+        value = parse(m.group(0))
+        if value is not None:
+            yield m.group(0), value
+
+
+def _pick(found: list, last: bool):
+    return (found[-1] if last else found[0]) if found else None
 
 
 def number_token(answer: str, last: bool = False) -> str | None:
     """The first (or last) number as written in the answer."""
-    found = [m.group(0) for m in NUMBER.finditer(answer) if parse_number(m.group(0)) is not None]
-    return (found[-1] if last else found[0]) if found else None
+    return _pick([t for t, _ in _numbers(answer, parse_number)], last)
 
 
 def number(answer: str, last: bool = False) -> float | None:
     """The first (or last) number in an answer: 1,234.5, -3/4, 2.5e3, 40%, with units."""
-    found = [parse_number(m.group(0)) for m in NUMBER.finditer(answer)]
-    found = [v for v in found if v is not None]
-    if not found:
-        return None
-    return found[-1] if last else found[0]
+    return _pick([v for _, v in _numbers(answer, parse_number)], last)
+
+
+def decimal(answer: str, last: bool = False) -> Decimal | None:
+    """`number`, exactly: the decimal value as written (0.125 stays 0.125, not a binary float)."""
+    return _pick([v for _, v in _numbers(answer, parse_decimal)], last)

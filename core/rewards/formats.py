@@ -14,28 +14,59 @@ import re
 
 from ..drawing import has_reflection, parse_turn
 
-THINK_ANSWER = re.compile(r"\s*<think>.*?</think>\s*<answer>.*?</answer>\s*", re.S)
-TURN_HEAD = re.compile(r"\s*<think>.*?</think>\s*Action:", re.S)
+THINK_THEN_ANSWER = re.compile(r"</think>\s*<answer>")
+THINK_THEN_ACTION = re.compile(r"</think>\s*Action:")
 
 
 def think_answer(output: str) -> float:
-    return float(isinstance(output, str) and THINK_ANSWER.fullmatch(output) is not None)
+    r"""1 when `output` fullmatches \s*<think>.*?</think>\s*<answer>.*?</answer>\s* (DOTALL),
+    decided in linear time: it opens with <think>, ends with </answer>, and some </think> is
+    followed (after whitespace) by an <answer> that opens before that final </answer>."""
+    if not isinstance(output, str):
+        return 0.0
+    body = output.strip()
+    if not (body.startswith("<think>") and body.endswith("</answer>")):
+        return 0.0
+    lead = len(output) - len(output.lstrip())
+    m = THINK_THEN_ANSWER.search(output, lead + len("<think>"))
+    return float(m is not None and m.end() <= lead + len(body) - len("</answer>"))
+
+
+def turn_head(text: str) -> bool:
+    r"""`text` starts with \s*<think>.*?</think>\s*Action: (linear time)."""
+    start = len(text) - len(text.lstrip())
+    return text.startswith("<think>", start) and \
+        THINK_THEN_ACTION.search(text, start + len("<think>")) is not None
+
+
+def _text(content) -> str:
+    return content if isinstance(content, str) else "".join(
+        p.get("text", "") for p in content or [] if isinstance(p, dict))
+
+
+def message_turns(record: dict) -> list[str]:
+    """The assistant turns of `messages` (text parts joined)."""
+    messages = record.get("messages")
+    if not isinstance(messages, list):
+        return []
+    return [_text(m.get("content")) for m in messages
+            if isinstance(m, dict) and m.get("role") == "assistant"]
+
+
+def prediction_source(record: dict) -> str | None:
+    """Which field holds the prediction: `response` first (DESIGN.md), then `messages`."""
+    if isinstance(record.get("response"), str):
+        return "response"
+    return "messages" if message_turns(record) else None
 
 
 def assistant_turns(record: dict) -> list[str]:
-    """Assistant turns of `messages` (text parts joined), else [`response`]."""
-    messages = record.get("messages")
-    if isinstance(messages, list):
-        turns = []
-        for m in messages:
-            if isinstance(m, dict) and m.get("role") == "assistant":
-                c = m.get("content")
-                turns.append(c if isinstance(c, str) else "".join(
-                    p.get("text", "") for p in c or [] if isinstance(p, dict)))
-        if turns:
-            return turns
-    response = record.get("response")
-    return [response] if isinstance(response, str) else []
+    """The turns to score: [`response`] when the record has one, else the assistant turns of
+    `messages` (a synth-draw record carries its gold trace in `messages`; a `response` added to
+    it is what is being scored)."""
+    if prediction_source(record) == "response":
+        return [record["response"]]
+    return message_turns(record)
 
 
 def vilasr_format(turns: list[str]) -> float:
@@ -43,7 +74,7 @@ def vilasr_format(turns: list[str]) -> float:
         return 0.0
     for i, text in enumerate(turns):
         last = i == len(turns) - 1
-        if not TURN_HEAD.match(text):
+        if not isinstance(text, str) or not turn_head(text):
             return 0.0
         has_answer = "<answer>" in text and "</answer>" in text
         if has_answer != last:

@@ -50,7 +50,11 @@ class Judge:
         self.calls = 0
         digest = hashlib.sha256(self.name.encode()).hexdigest()[:16]
         cache_dir = cache_dir or default_cache()
-        os.makedirs(cache_dir, exist_ok=True)
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+        except OSError as e:
+            from ..errors import OutputError
+            raise OutputError(f"--judge-cache {cache_dir}: cannot create: {e.strerror}") from None
         self.cache_path = os.path.join(cache_dir, f"judge-{digest}.jsonl")
         self._cache: dict[str, float] = {}
         if os.path.exists(self.cache_path):

@@ -10,6 +10,14 @@ Every item gets a `status`:
                   never silently counted as wrong
 A record with no prediction at all scores as unparseable (the model gave nothing to read).
 and `extracted` (what was compared) with `method` (how it was found).
+
+The prediction is `response` when the record has one, else the last assistant turn of
+`messages`; `prediction_from` says which was scored. An output that was cut off
+(`finish_reason` length, turn_tokens or total_tokens; `end_reason`, the name older
+reject-sample and grpo files used, is read too) and has no answer marker (<answer>, \boxed{}, "the answer is") is `truncated`,
+never scored from whatever its text ends with. A prediction that cannot be read — no number,
+`1e999`, nested brackets — is `unparseable` and counts in n; only an unusable gold answer makes
+a bad record (NotScorable).
 """
 from __future__ import annotations
 
@@ -20,11 +28,13 @@ from typing import Any
 import orjson
 
 from .extract import extract, number_token
-from .formats import assistant_turns
+from .formats import assistant_turns, prediction_source
 from .puzzles import VALIDATORS
-from .verifiers import VERIFIERS, Unparseable, question_type
+from .verifiers import VERIFIERS, BadGold, Unparseable, question_type
 
 STATUSES = ("correct", "incorrect", "unparseable", "truncated", "judge_failed")
+# finish reasons of an output cut off before it ended on its own (generation, drawing loop)
+CUT_OFF = ("length", "turn_tokens", "total_tokens")
 
 
 class NotScorable(ValueError):
@@ -39,10 +49,12 @@ class Scored:
     method: str
     verifier: str
     detail: str | None = None
+    source: str | None = None   # response | messages: where the prediction came from
 
     def fields(self) -> dict:
         out = {"score": self.score, "status": self.status, "extracted": self.extracted,
-               "extract_method": self.method, "verifier": self.verifier}
+               "extract_method": self.method, "verifier": self.verifier,
+               "prediction_from": self.source}
         if self.detail:
             out["score_detail"] = self.detail
         return out
@@ -52,6 +64,12 @@ def prediction(record: dict) -> str | None:
     """The output to score: `response`, else the last assistant turn of `messages`."""
     turns = assistant_turns(record)
     return turns[-1] if turns else None
+
+
+def finish_reason(record: dict) -> str | None:
+    """Why the output ended: `finish_reason` (OpenAI/vLLM's name), else the older `end_reason`."""
+    reason = record.get("finish_reason", record.get("end_reason"))
+    return reason if isinstance(reason, str) else None
 
 
 def _literal(text: str) -> Any:
@@ -71,29 +89,36 @@ def _info(record: dict) -> dict:
 
 
 def _failed(ext, finish_reason: str | None, verifier: str, why: str) -> Scored:
-    cut = ext.truncated or finish_reason == "length"
+    cut = ext.truncated or finish_reason in CUT_OFF
     return Scored(0.0, "truncated" if cut else "unparseable", ext.text, ext.method, verifier, why)
 
 
 def score_record(record: dict, judge=None) -> Scored:
     """Score one record carrying a prediction and a gold `answer` (rules first, judge last)."""
+    scored = _score(record, judge)
+    scored.source = prediction_source(record)
+    return scored
+
+
+def _score(record: dict, judge) -> Scored:
     output = prediction(record)
     if record.get("answer") is None:
         return Scored(None, "judge_failed", None, "none", "none", "no gold `answer` to score against")
     if output is None:
         return Scored(0.0, "unparseable", None, "none", "none",
                       "no prediction (`response` or an assistant turn in `messages`)")
-    gold = record["answer"]
-    ext = extract(output)
-    finish = record.get("finish_reason")
+    gold, ext, finish = record["answer"], extract(output), finish_reason(record)
     validator = record.get("function_id") or record.get("validator")
+    qtype = validator if validator in VALIDATORS else question_type(record)
+    if ext.method == "full_text" and finish in CUT_OFF:   # cut off before any answer marker
+        return Scored(0.0, "truncated", None, ext.method, qtype if qtype in VERIFIERS or
+                      qtype in VALIDATORS else "exact", f"cut off ({finish}) before an answer")
     if validator in VALIDATORS:
         if ext.text is None:
             return _failed(ext, finish, validator, "no answer found")
         ok = VALIDATORS[validator](_literal(ext.text), _literal(gold) if isinstance(gold, str)
                                    else gold, _info(record))
         return Scored(float(ok), "correct" if ok else "incorrect", ext.text, ext.method, validator)
-    qtype = question_type(record)
     verifier = VERIFIERS.get(qtype, VERIFIERS["exact"])
     name = qtype if qtype in VERIFIERS else "exact"
     if ext.text is None:
@@ -104,8 +129,15 @@ def score_record(record: dict, judge=None) -> Scored:
         text = text if last is None else last
     try:
         value = verifier(text, gold, record)
+    except BadGold as e:
+        raise NotScorable(str(e)) from None
     except Unparseable as e:
         return _ask_judge(judge, record, output, ext, name) or _failed(ext, finish, name, str(e))
+    except (ValueError, ArithmeticError, TypeError, RecursionError, MemoryError) as e:
+        # the prediction broke the verifier (a huge exponent, a pathological expression): it
+        # cannot be read, which is the model's failure, not the record's
+        why = f"cannot read the answer: {type(e).__name__}: {str(e)[:80]}"
+        return _ask_judge(judge, record, output, ext, name) or _failed(ext, finish, name, why)
     return Scored(value, "correct" if value >= 1.0 else "incorrect", text, ext.method, name)
 
 

@@ -48,6 +48,7 @@ def _vilasr(record: dict) -> float:
     return 0.5 * acc + 0.5 * vilasr_format(assistant_turns(record)) if acc > 0 else 0.0
 
 
+NEEDS_ANSWER = {"accuracy", "vilasr"}      # built-ins that compare with a gold `answer`
 BUILTINS: dict[str, Callable[[dict], float]] = {
     "accuracy": _accuracy,
     "format": lambda r: think_answer(_last(r)),
@@ -129,4 +130,4 @@ def load_reward(spec: str) -> RewardFn:
                      "module:function or an http(s):// URL")
 
 
-__all__ = ["load_reward", "BUILTINS", "RewardFn", "NotScorable"]
+__all__ = ["load_reward", "BUILTINS", "NEEDS_ANSWER", "RewardFn", "NotScorable"]

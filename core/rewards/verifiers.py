@@ -1,68 +1,99 @@
 """Verifiers by question type: (extracted answer, gold answer) -> score in [0, 1].
 
 A verifier raises Unparseable when it cannot read the answer at all (the item's status is then
-`unparseable`, not `incorrect`). A new question type is one function and one VERIFIERS entry.
+`unparseable`, not `incorrect`), and BadGold when the record's gold answer is unusable (a bad
+record: exit 65 with file:line). A new question type is one function and one VERIFIERS entry.
 
-    multiple_choice  option letters; several gold letters means multi-select (sets must be equal)
-    numerical        equal after rounding both to 2 decimals (Video-R1's rule without its quirk),
-                     or within the record's absolute `tolerance` when it has one
+    multiple_choice  option letters (choices.py: a gold or an answer may also be an option's
+                     text); several gold letters means multi-select (sets must be equal)
+    numerical        equal after rounding both to 2 decimals in decimal arithmetic, ties away
+                     from zero (0.125 ~ 0.13; Video-R1's rule without its binary-float drift and
+                     its decimal-point quirk), or within the record's absolute `tolerance`
     regression       MRA = (1/10) sum over theta in {0.50, 0.55, ..., 0.95} of 1[|y^ - y| / |y| <= 1 - theta]
                      computed in exact fractions (no float drift at the thresholds); y = 0 scores 1
                      only for y^ = 0 (the relative error is undefined; ViLaSR's +1e-8 does the same)
     ocr              1 - WER (word-level Levenshtein / reference words), clipped to [0, 1];
-                     ocr_exp: exp(-WER), SophiaVL-R1's variant
+                     words NFC-normalised and compared case-sensitively, as Video-R1 and jiwer
+                     (SophiaVL-R1) do; ocr_exp: exp(-WER), SophiaVL-R1's variant
     free_form        mean of ROUGE-1, ROUGE-2 and ROUGE-L F1 (lower-cased alphanumeric tokens)
     math             symbolic equivalence (math-verify), else numeric equality
     sequence         the same list of moves/items, case and separators ignored (mazes)
-    exact            normalised string equality (case, whitespace, trailing period)
+    exact            normalised string equality (NFC, case, whitespace, trailing period)
 Official variants live in compat.py (first-letter rule, strict MRA, exp(-WER), ...).
 """
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from typing import Any, Callable
 
-from .extract import letters, number
+from .choices import gold_letters, labels, letters
+from .extract import decimal, number, parse_decimal
+
+_WIDE = Context(prec=400, Emax=999999, Emin=-999999)   # quantize never overflows a float's range
 
 
 class Unparseable(ValueError):
     """The answer cannot be read as this question type."""
 
 
-def gold_letters(gold: Any) -> list[str]:
-    if isinstance(gold, (list, tuple)):
-        return sorted({str(g).strip().strip("()").upper() for g in gold})
-    parts = [p.strip(" ()[]'\"").upper() for p in re.split(r"[,;\s]+", str(gold)) if p.strip()]
-    return sorted(set(parts))
+class BadGold(ValueError):
+    """The record's gold answer cannot be used by its question type: a bad record."""
 
 
 def multiple_choice(answer: str, gold: Any, record: dict) -> float:
-    want = gold_letters(gold)
-    options = record.get("options")
+    """Option letters against gold letters (choices.py); several gold letters: multi-select,
+    the sets must be equal. Without `options`, labels that are not letters ("2", "44") are
+    compared as comma-separated sets, as MME-Reasoning's choice_function does."""
+    options = record.get("options") if isinstance(record.get("options"), list) else None
+    want = gold_letters(gold, options)
+    if want is None:
+        if options:
+            raise BadGold(f"gold answer {str(gold)[:60]!r} is neither option letters nor the "
+                          "text of an option")
+        got = labels(answer)
+        if not got:
+            raise Unparseable("empty answer")
+        return float(got == labels(gold))
     got = letters(answer, len(options) if options else None, options, multi=len(want) > 1)
     if got is None:
-        raise Unparseable(f"no option letter in {answer[:60]!r}")
+        raise Unparseable(f"no unambiguous option in {answer[:60]!r}")
     return float(got == want)
 
 
-def _gold_number(gold: Any) -> float:
-    value = number(str(gold)) if not isinstance(gold, (int, float)) else float(gold)
+def _gold_decimal(gold: Any) -> Decimal:
+    if isinstance(gold, bool):
+        raise BadGold(f"gold answer {gold!r} is not a number")
+    value = parse_decimal(repr(gold)) if isinstance(gold, (int, float)) else decimal(str(gold))
     if value is None:
-        raise ValueError(f"gold answer {gold!r} is not a number")
+        raise BadGold(f"gold answer {str(gold)[:60]!r} is not a number")
     return value
 
 
+def _gold_number(gold: Any) -> float:
+    return float(_gold_decimal(gold))
+
+
+TWO_PLACES = Decimal("0.01")
+
+
 def numerical(answer: str, gold: Any, record: dict) -> float:
-    """Equal to 2 decimals; a record's `tolerance` (absolute) replaces that rule."""
-    got = number(answer)
+    """Equal after rounding both to 2 decimals, in decimal arithmetic on the numbers as written,
+    ties away from zero (0.125 -> 0.13, 1.005 -> 1.01, -0.125 -> -0.13); a record's absolute
+    `tolerance` replaces that rule (|got - want| <= tolerance, also exact)."""
+    got = decimal(answer)
     if got is None:
         raise Unparseable(f"no number in {answer[:60]!r}")
-    want = _gold_number(gold)
+    want = _gold_decimal(gold)
     if record.get("tolerance") is not None:
-        return float(abs(got - want) <= float(record["tolerance"]))
-    return float(round(got, 2) == round(want, 2))
+        tolerance = _gold_decimal(record["tolerance"])
+        return float(abs(got - want) <= tolerance)
+    def rounded(x: Decimal) -> Decimal:
+        return x.quantize(TWO_PLACES, rounding=ROUND_HALF_UP, context=_WIDE)
+    return float(rounded(got) == rounded(want))
 
 
 def mra(pred: float, gold: float, strict: bool = False) -> float:
@@ -77,7 +108,7 @@ def mra(pred: float, gold: float, strict: bool = False) -> float:
 
 
 def regression(answer: str, gold: Any, record: dict) -> float:
-    got = number(answer)
+    got = number(answer)                     # None for what is not a finite number (1e999)
     if got is None:
         raise Unparseable(f"no number in {answer[:60]!r}")
     return mra(got, _gold_number(gold))
@@ -93,8 +124,13 @@ def _edit_distance(a: list[str], b: list[str]) -> int:
     return prev[-1]
 
 
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
 def wer(hypothesis: str, reference: str) -> float:
-    ref, hyp = reference.split(), hypothesis.split()
+    """Word error rate on NFC-normalised words, case-sensitive (Video-R1's and jiwer's rule)."""
+    ref, hyp = _nfc(reference).split(), _nfc(hypothesis).split()
     if not ref:
         return float(bool(hyp))
     return _edit_distance(hyp, ref) / len(ref)
@@ -180,7 +216,7 @@ def sequence(answer: str, gold: Any, record: dict) -> float:
 
 
 def _norm(text: str) -> str:
-    return " ".join(str(text).lower().split()).rstrip(".")
+    return " ".join(_nfc(str(text)).casefold().split()).rstrip(".")
 
 
 def exact(answer: str, gold: Any, record: dict) -> float:

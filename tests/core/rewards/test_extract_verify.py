@@ -93,3 +93,61 @@ def test_question_type_inference():
     assert question_type({"answer": "Paris"}) == "exact"
     assert question_type({"question_type": "multiple choice"}) == "multiple_choice"
     assert question_type({"problem_type": "free-form"}) == "free_form"
+
+
+@pytest.mark.parametrize("got, want, score", [
+    ("0.125", "0.13", 1), ("0.135", "0.14", 1), ("1.005", "1.01", 1), ("-0.125", "-0.13", 1),
+    ("0.124", "0.13", 0), ("2.675", "2.68", 1), ("1,000.005", "1000.01", 1),
+])
+def test_two_decimal_rounding_is_decimal_half_away_from_zero(got, want, score):
+    rec = {"question_type": "numerical", "answer": want, "response": f"<answer>{got}</answer>"}
+    assert score_record(rec).score == score
+    assert score_record({**rec, "answer": float(want)}).score == score   # JSON numbers too
+
+
+def test_tolerance_is_exact_too():
+    rec = {"question_type": "numerical", "answer": "1.0", "tolerance": 0.1}
+    assert score_record({**rec, "response": "<answer>1.1</answer>"}).score == 1   # floats: 0.10000000000000009
+    assert score_record({**rec, "response": "<answer>1.11</answer>"}).score == 0
+
+
+def test_an_unreadable_prediction_is_unparseable_not_an_error():
+    for qtype, text in (("regression", "1e999"), ("numerical", "1e999"), ("regression", "1/0")):
+        s = score_record({"question_type": qtype, "answer": "3", "response": f"<answer>{text}</answer>"})
+        assert (s.status, s.score) == ("unparseable", 0.0)
+
+
+@pytest.mark.parametrize("field", ["finish_reason", "end_reason"])
+def test_cut_off_output_without_an_answer_marker_is_truncated(field):
+    rec = {"question_type": "numerical", "answer": "7", "response": "so 3 + 4 = 7 and then", field: "length"}
+    s = score_record(rec)
+    assert (s.status, s.score) == ("truncated", 0.0)
+    s = score_record({**rec, "response": "so the answer is 7. Then, to check"})
+    assert s.status == "correct"                  # it reached an answer marker before the cut
+    assert score_record({**rec, field: "stop"}).status == "correct"
+    assert score_record({**rec, field: "turn_tokens"}).status == "truncated"
+
+
+def test_response_is_scored_before_the_messages_and_says_so():
+    rec = {"answer": "7", "question_type": "numerical",
+           "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "<answer>7</answer>"}]}
+    assert score_record(rec).fields()["prediction_from"] == "messages"
+    s = score_record({**rec, "response": "<answer>999</answer>"})
+    assert (s.status, s.fields()["prediction_from"]) == ("incorrect", "response")
+
+
+def test_ocr_and_exact_normalise_unicode():
+    composed, decomposed = "caf\u00e9", "cafe\u0301"
+    assert score_record({"answer": composed, "response": decomposed}).status == "correct"
+    assert score_record({"question_type": "ocr", "answer": composed, "response": decomposed}).score == 1
+    assert score_record({"question_type": "ocr", "answer": "Cat", "response": "cat"}).score == 0
+
+
+@pytest.mark.parametrize("output", ["<think>" * 40000, "<answer>" * 20000, "<THINK>" * 40000,
+                                    "</think>" + "<answer>" * 20000])
+def test_degenerate_outputs_score_in_linear_time(output):
+    import time
+    start = time.perf_counter()
+    s = score_record({"answer": "A", "options": ["x", "y"], "response": output})
+    assert s.status in ("truncated", "unparseable")
+    assert time.perf_counter() - start < 2.0   # quadratic patterns took 16-49 s
