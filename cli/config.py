@@ -44,15 +44,35 @@ def load_file(path: str) -> dict[str, Any]:
     return data
 
 
+def _command_names() -> set[str]:
+    from .main import ORDER       # lazily: main imports the option modules, which import this
+    return set(ORDER)
+
+
 def defaults_for(ctx: typer.Context, path: str) -> dict[str, Any]:
-    """The default_map for this command from the file at `path`."""
+    """The default_map for this command from the file at `path`. A section is a command's name
+    (`synth-draw:`, or `synth_draw:`); a top-level key that is neither one of this command's
+    options nor a command is an error, so a mistyped section (`evaluate:`) never passes
+    silently."""
     data = load_file(path)
     command = ctx.info_name or ""
     names = {p.name for p in ctx.command.params if p.name}
-    sections = {k for k, v in data.items() if isinstance(v, dict) and k not in names}
-    merged = {k: v for k, v in data.items() if k not in sections}
-    if command in data and isinstance(data[command], dict):
-        merged.update(data[command])
+    commands = _command_names() | {command}
+    merged, mine = {}, {}
+    for key, value in data.items():
+        as_command = str(key).replace("_", "-")
+        if str(key).replace("-", "_") in names and not (isinstance(value, dict)
+                                                      and as_command in commands):
+            merged[key] = value
+        elif as_command in commands and isinstance(value, dict):
+            if as_command == command:
+                mine.update(value)
+        else:
+            hint = " (a command section? the commands are " + ", ".join(sorted(commands)) + ")" \
+                if isinstance(value, dict) else ""
+            raise typer.BadParameter(f"{path}: unknown option or section {key!r} for "
+                                     f"{command}{hint}", param_hint="--config")
+    merged.update(mine)
     out = {}
     for key, value in merged.items():
         name = str(key).replace("-", "_")

@@ -29,7 +29,8 @@ def convert(
     fmt: Format = None,
     select: Annotated[Optional[str], typer.Option(
         "--select", metavar="A,B,...", rich_help_panel="Input and output",
-        help="Keep only these fields, in this order.")] = None,
+        help="Keep only these fields, in this order; meta.x picks x inside meta (nested as it "
+             "was). A field no record has is warned about.")] = None,
     limit: Limit = None,
     shard: Shard = None,
     on_error: OnError = "fail",
@@ -58,19 +59,21 @@ def convert(
         start = time.perf_counter()
         policy = ErrorPolicy.parse(on_error)
         reader = read_records(inputs, policy)
-        fields = parse_fields(select)
+        fields, found = parse_fields(select), set()
         transform = embed_media or media_dir or fields
         with RecordWriter(output, fmt.value if fmt else None) as out:
             if out.takes_lines and not transform:
                 # JSONL out, nothing to change: copy each record's line as it was read
                 out.write_lines(apply(reader.lines(), parse_shard(shard), limit))
             else:
-                records = apply(reader, parse_shard(shard), limit, fields)
+                records = apply(reader, parse_shard(shard), limit, fields, found)
                 if embed_media or media_dir:
                     fn = media.embed if embed_media else media.writer_to_dir(media_dir)
                     records = media.map_records(records, fn, policy, lambda: reader.where)
                 out.write_many(records)
         policy.close()
+        if fields and out.count and (missing := [f for f in fields if f not in found]):
+            log.warning("--select: no record has %s", ", ".join(missing))
         skipped = f", {policy.skipped} bad record(s) {'skipped' if policy.mode == 'skip' else 'quarantined'}" \
             if policy.skipped else ""
         log.info("%d records -> %s (%s) in %.2f s%s", out.count, output or "stdout", out.format,

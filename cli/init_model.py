@@ -56,9 +56,20 @@ def init_model(
             raise UsageError("--hidden-size must be a multiple of 16 (4 heads, rotary halves)")
         if os.path.isdir(directory) and os.listdir(directory) and not force:
             raise UsageError(f"{directory} exists and is not empty (use --force to write into it)")
+        from thinkpipe.core.errors import OutputError
+        try:                               # an unwritable DIR is exit 73, found before building
+            os.makedirs(directory, exist_ok=True)
+            probe = os.path.join(directory, ".thinkpipe-write-test")
+            open(probe, "w").close()
+            os.unlink(probe)
+        except OSError as e:
+            raise OutputError(f"{directory}: cannot write: {e.strerror}") from None
         spec = TinySpec(vocab_size=vocab_size, hidden_size=hidden_size,
                         intermediate_size=2 * hidden_size, num_layers=layers, seed=seed)
-        info = build_tiny(arch.value, directory, spec)
+        try:
+            info = build_tiny(arch.value, directory, spec)
+        except OSError as e:
+            raise OutputError(f"{directory}: cannot write the model: {e.strerror or e}") from None
         sys.stdout.buffer.write(dumps(info))
         logging.getLogger("thinkpipe").info("%s model, %s parameters, in %s", arch.value,
                                             f"{info['parameters']:,}", directory)

@@ -7,10 +7,12 @@ deepspeed inside the function, so `--help` stays fast and never loads them.
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from typing import Callable
 
 import typer
+import typer.core
 import typer.main
 
 from . import stubs
@@ -55,13 +57,50 @@ def resolve(name: str) -> tuple[Callable, str]:
 
 def _epilog(examples: str) -> str | None:
     if not examples:
-        return None
-    return "Examples:\n\n" + "\n\n".join("  " + line for line in examples.strip().splitlines())
+        return None   # "\b" keeps click from re-wrapping the lines: they stay copy-pasteable
+    return "Examples:\n\n" + "\n\n".join("\b\n  " + line for line in examples.strip().splitlines())
+
+
+_TYPE_NAMES = [(re.compile(r" ?<list\[str\]>"), "..."), (re.compile(r"<int(?: range)?>"), "INTEGER"),
+               (re.compile(r"<float(?: range)?>"), "FLOAT"), (re.compile(r"<str>"), "TEXT"),
+               (re.compile(r"<([\w.-]+(?:\|[\w.-]+)+)>"), r"[\1]")]
+
+
+def _metavars(text: str) -> str:
+    """typer's rich type names (`<int range>`, `<a|b>`) as click spells them (INTEGER, [a|b])."""
+    for pattern, name in _TYPE_NAMES:
+        text = pattern.sub(name, text)
+    return text
+
+
+class Command(typer.core.TyperCommand):
+    """Plain-text help, options grouped under their panels. Rich's tables cut long option
+    names at 80 columns (`--mask-truncated-comp…`); click's formatter wraps instead."""
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        """The first paragraph, cut at a word (click's stops at the first ". ", as in "Dr.")."""
+        text = " ".join((self.short_help or self.help or "").split("\n\n")[0].split())
+        return text if len(text) <= limit else text[:limit - 3].rsplit(" ", 1)[0] + "..."
+
+    def format_options(self, ctx, formatter) -> None:
+        groups: dict[str, list] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            record = (_metavars(record[0]), record[1])
+            panel = "Arguments" if param.param_type_name == "argument" else \
+                getattr(param, "rich_help_panel", None) or "Options"
+            groups.setdefault(panel, []).append(record)
+        for title, rows in groups.items():
+            with formatter.section(title):
+                formatter.write_dl(rows)
 
 
 def build_app() -> typer.Typer:
     app = typer.Typer(name="thinkpipe", help=HELP, add_completion=False, no_args_is_help=True,
-                      pretty_exceptions_enable=False, context_settings=SETTINGS)
+                      pretty_exceptions_enable=False, context_settings=SETTINGS,
+                      rich_markup_mode=None)
 
     @app.callback()
     def root(version: Version = None) -> None:
@@ -69,16 +108,16 @@ def build_app() -> typer.Typer:
 
     for name in ORDER:
         fn, examples = resolve(name)
-        app.command(name, epilog=_epilog(examples))(fn)
+        app.command(name, epilog=_epilog(examples), cls=Command)(fn)
     return app
 
 
 def standalone_command(name: str):
     """The command object behind a standalone executable."""
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
-                      context_settings=SETTINGS)
+                      context_settings=SETTINGS, rich_markup_mode=None)
     fn, examples = resolve(name)
-    app.command(name, epilog=_epilog(examples))(fn)
+    app.command(name, epilog=_epilog(examples), cls=Command)(fn)
     return typer.main.get_command(app)
 
 

@@ -53,7 +53,7 @@ def _show_version(ctx: typer.Context, param: typer.CallbackParam, value: bool) -
 
 Inputs = Annotated[Optional[list[str]], typer.Argument(
     help="Record files (JSONL, JSONL.gz or Parquet, sniffed from their bytes); none or - reads "
-         "stdin.", show_default=False, metavar="[FILE]...")]
+         "stdin.", show_default=False, metavar="FILE")]
 Output = Annotated[Optional[str], typer.Option(
     "--output", "-o", metavar="PATH", rich_help_panel=IO,
     help="Write records here instead of stdout (written to a temporary name, renamed on success).")]

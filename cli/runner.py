@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -20,15 +21,18 @@ import sys
 import traceback
 from typing import Iterator
 
-from thinkpipe.core.errors import (InputError, OutputError, RecordError, ServiceError,
-                                   UsageError)
+from thinkpipe.core.errors import (InputError, OutputError, RecordError, RunFailed,
+                                   ServiceError, UsageError)
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_DATAERR, EXIT_NOINPUT = 1, 2, 65, 66
 EXIT_SOFTWARE, EXIT_CANTCREAT, EXIT_INTERRUPTED, EXIT_UNAVAILABLE = 70, 73, 130, 69
 
+# errors only a write can raise: no space, a quota, a file too large, a read-only file system
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
+
 EXIT_FOR = ((RecordError, EXIT_DATAERR), (InputError, EXIT_NOINPUT),
             (OutputError, EXIT_CANTCREAT), (UsageError, EXIT_USAGE),
-            (ServiceError, EXIT_UNAVAILABLE))
+            (ServiceError, EXIT_UNAVAILABLE), (RunFailed, EXIT_FAILURE))
 
 log = logging.getLogger("thinkpipe")
 
@@ -81,15 +85,26 @@ def guard(command: str, verbose: int = 0, quiet: bool = False) -> Iterator[None]
     except BrokenPipeError:
         _quiet_stdout()
         raise SystemExit(0)
-    except (RecordError, InputError, OutputError, UsageError, ServiceError) as e:
+    except tuple(cls for cls, _ in EXIT_FOR) as e:
         log.error("%s", e)
         raise SystemExit(next(code for cls, code in EXIT_FOR if isinstance(e, cls)))
     except KeyboardInterrupt:
         print(f"{command}: interrupted", file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED)
+    except OSError as e:
+        if e.errno not in WRITE_ERRNOS:
+            _internal(e, verbose)
+        # only a write fails this way: stdout on a full disk (`> /dev/full`), a quota
+        log.error("cannot write %s: %s", e.filename or "the output", e.strerror or e)
+        _quiet_stdout()
+        raise SystemExit(EXIT_CANTCREAT)
     except Exception as e:  # a bug: say so in one line, the traceback with -v
-        if verbose:
-            traceback.print_exc()
-        log.error("internal error: %s: %s%s", type(e).__name__, e,
-                  "" if verbose else " (run with -v for the traceback)")
-        raise SystemExit(EXIT_SOFTWARE)
+        _internal(e, verbose)
+
+
+def _internal(e: Exception, verbose: int):
+    if verbose:
+        traceback.print_exc()
+    log.error("internal error: %s: %s%s", type(e).__name__, e,
+              "" if verbose else " (run with -v for the traceback)")
+    raise SystemExit(EXIT_SOFTWARE)

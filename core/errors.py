@@ -5,6 +5,7 @@
     OutputError  an output that cannot be created or written                -> 73 (EX_CANTCREAT)
     UsageError   options that contradict each other or the data             -> 2
     ServiceError a reward endpoint or judge that cannot be reached          -> 69 (EX_UNAVAILABLE)
+    RunFailed    the tool ran on good input and options and could not finish -> 1
 """
 
 
@@ -30,3 +31,8 @@ class UsageError(Exception):
 
 class ServiceError(Exception):
     """A remote service (reward endpoint, judge) that cannot be reached or answers nonsense."""
+
+
+class RunFailed(Exception):
+    """The run itself failed: good input and options, but it could not go on (DAPO's dynamic
+    sampling found no group with differing rewards in its rounds, a diverged loss)."""

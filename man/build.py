@@ -64,6 +64,14 @@ def option_label(param) -> str:
     return f"{names} \\fI{esc(metavar)}\\fR"
 
 
+def argument_synopsis(param) -> str:
+    """DIR for a required argument, [FILE]... for optional repeated ones, SHELL, ..."""
+    name = f"\\fI{esc(param.metavar or param.name.upper())}\\fR"
+    if param.nargs == -1:
+        return f"[{name}...]"
+    return name if param.required else f"[{name}]"
+
+
 def options_section(command) -> str:
     out = []
     for param in command.params:
@@ -102,9 +110,8 @@ def command_page(name: str, command) -> str:
     fn, examples = resolve(name)
     doc = (fn.__doc__ or "").strip()
     summary = " ".join(doc.split("\n\n")[0].split()).rstrip(".")
-    has_args = any(p.param_type_name == "argument" for p in command.params)
-    synopsis = f".B {esc(invocation(name))}\n[\\fIOPTIONS\\fR]" + \
-        (" [\\fIFILE\\fR...]" if has_args else "")
+    synopsis = f".B {esc(invocation(name))}\n[\\fIOPTIONS\\fR]" + "".join(
+        " " + argument_synopsis(p) for p in command.params if p.param_type_name == "argument")
     parts = [header(page_name(name), summary), f".SH SYNOPSIS\n{synopsis}",
              f".SH DESCRIPTION\n{paragraphs(doc)}", f".SH OPTIONS\n{options_section(command)}",
              f".SH EXIT STATUS\n{exit_section()}"]

@@ -10,8 +10,10 @@ tried as a hub id, which fails cleanly when the network is off.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -51,9 +53,42 @@ def quiet_transformers() -> None:
     hf_logging.set_verbosity_error()
 
 
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+|[A-Za-z0-9][\w.-]*")
+
+
+def _offline() -> bool:
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on")
+               for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def looks_local(path: str) -> bool:
+    """A name that can only be a path: ./x, ../x, /x, ~/x, a/b/c, a/b whose first part is a
+    folder here (models/tiny-llm), or one word close to a folder here (a typo). Only other
+    names are looked up on the hub."""
+    if path.startswith((".", "/", "~")) or path.count("/") > 1 or not HUB_ID.fullmatch(path):
+        return True
+    if "/" in path:
+        return os.path.isdir(path.split("/", 1)[0])
+    return bool(difflib.get_close_matches(path, [d for d in os.listdir(".") if os.path.isdir(d)]))
+
+
+def _missing(path: str) -> InputError:
+    parent = os.path.dirname(os.path.abspath(os.path.expanduser(path)))
+    near = difflib.get_close_matches(os.path.basename(path.rstrip("/")),
+                                     os.listdir(parent) if os.path.isdir(parent) else [], n=3)
+    near = [os.path.join(os.path.dirname(path.rstrip("/")), n) for n in near]
+    hint = f" (did you mean {', '.join(near)}?)" if near else ""
+    return InputError(f"{path}: no such model folder{hint}")
+
+
 def model_type(path: str) -> str:
-    """config.json's model_type, from the folder, or from the hub for a name that is no folder."""
+    """config.json's model_type, from the folder, or from the hub for a name that is no folder
+    (never for a name that looks like a path, nor with HF_HUB_OFFLINE=1)."""
     if not os.path.isdir(path):
+        if os.path.exists(path):
+            raise InputError(f"{path}: a file, not a model folder")
+        if looks_local(path) or _offline():
+            raise _missing(path)
         from transformers import AutoConfig
         try:
             return AutoConfig.from_pretrained(path).model_type

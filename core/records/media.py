@@ -108,6 +108,8 @@ def _refs(record: dict) -> Iterator[tuple[Any, Any]]:
         if type(refs) is list:
             for i in range(len(refs)):
                 yield refs, i
+        elif type(refs) in (str, dict):          # one reference, not in a list
+            yield record, field
     messages = record.get("messages")
     if type(messages) is list:
         for msg in messages:
@@ -144,11 +146,15 @@ def map_records(records: Iterable[dict], fn: Callable[[Any], Any], policy: Error
 
 
 def embed(ref: Any) -> Any:
-    """`--embed-media`: a path becomes {"path", "bytes"} with the file's content."""
-    if type(ref) is str:
-        with open(ref, "rb") as f:
-            return {"path": ref, "bytes": base64.b64encode(f.read()).decode("ascii")}
-    return ref
+    """`--embed-media`: a path, or `{"path": ...}` without bytes, becomes {"path", "bytes"} with
+    the file's content (OSError when it cannot be read: a bad record, file:line)."""
+    if ref_bytes(ref) is not None:
+        return ref
+    path = ref_path(ref)
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"a media reference with neither a path nor bytes: {str(ref)[:80]}")
+    with open(path, "rb") as f:
+        return {"path": path, "bytes": base64.b64encode(f.read()).decode("ascii")}
 
 
 def writer_to_dir(directory: str) -> Callable[[Any], Any]:
@@ -157,7 +163,11 @@ def writer_to_dir(directory: str) -> Callable[[Any], Any]:
     Names come from the content hash, so the same image written twice is stored once and the
     output is deterministic.
     """
-    os.makedirs(directory, exist_ok=True)
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as e:
+        from ..errors import OutputError
+        raise OutputError(f"--media-dir {directory}: cannot create: {e.strerror}") from None
 
     def externalise(ref: Any) -> Any:
         data = ref_bytes(ref)

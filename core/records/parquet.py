@@ -41,6 +41,11 @@ def iter_parquet(source, name: str, pos: list) -> Iterator[dict]:
         pf = pq.ParquetFile(source)
     except (pa.ArrowException, OSError) as e:
         raise RecordError(name, f"not a readable Parquet file: {e}") from None
+    for field in pf.schema_arrow:
+        if (bad := _unrepresentable(field.type)) is not None:
+            raise RecordError(name, f"column {field.name!r} is {field.type}: a record cannot hold "
+                              f"{bad} values (JSON has no such type); cast the column to a number "
+                              "or a string first")
     meta = json.loads((pf.schema_arrow.metadata or {}).get(META_KEY, b"{}"))
     json_cols, media_cols = meta.get("json", []), meta.get("media", [])
     absent = meta.get("absent")
@@ -63,6 +68,18 @@ def iter_parquet(source, name: str, pos: list) -> Iterator[dict]:
                 yield rec
     except (pa.ArrowException, OSError, ValueError) as e:
         raise RecordError(f"{name}:{row + 1}", f"cannot read Parquet row: {e}") from None
+
+
+def _unrepresentable(t: pa.DataType) -> pa.DataType | None:
+    """The part of an Arrow type with no JSON form (durations, intervals), or None. Timestamps,
+    dates and times become ISO text, decimals exact text, binary base64."""
+    if pa.types.is_duration(t) or pa.types.is_interval(t):
+        return t
+    children = [t.field(i).type for i in range(t.num_fields)] if hasattr(t, "num_fields") else []
+    for child in children:
+        if (bad := _unrepresentable(child)) is not None:
+            return bad
+    return None
 
 
 class ParquetWriter:

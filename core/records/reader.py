@@ -7,7 +7,6 @@ is first copied to a temporary file, since Parquet keeps its index at the end).
 """
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import sys
@@ -79,6 +78,57 @@ def open_input(path: str) -> tuple[str, BinaryIO, str]:
     return path, f, sniff(head)
 
 
+class _Gunzip(io.RawIOBase):
+    """Decompressed bytes of a gzip stream (members concatenated, as gzip(1) reads them). A
+    damaged or truncated stream ends the data early and leaves the reason in `error`, so every
+    byte decompressed before the damage is still returned (GzipFile raises and loses them)."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream, self._z = stream, zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending, self._started, self.error = b"", False, None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        while self.error is None:
+            if not self._pending:
+                self._pending = self._stream.read(1 << 16)
+                if not self._pending:
+                    if self._started:          # inside a member that never ended
+                        self.error = "the gzip data ends early (a truncated file)"
+                    return 0
+            try:
+                out = self._z.decompress(self._pending, len(buf))
+            except zlib.error as e:
+                self.error = f"corrupt gzip data ({e})"
+                return 0
+            self._pending, self._started = self._z.unconsumed_tail, True
+            if self._z.eof:                    # a member ended: the next one, if any, follows
+                self._pending = self._z.unused_data.lstrip(b"\0")
+                self._z, self._started = zlib.decompressobj(16 + zlib.MAX_WBITS), False
+            if out:
+                buf[:len(out)] = out
+                return len(out)
+        return 0
+
+
+class _Lines:
+    """The lines of a decompressed stream; when the data was damaged, a last line without its
+    newline (cut off inside it) is kept in `partial` instead of being yielded."""
+
+    def __init__(self, stream, gunzip: _Gunzip):
+        self._stream, self._gunzip, self.partial, self.count = stream, gunzip, b"", 0
+
+    def __iter__(self):
+        for line in self._stream:
+            if not line.endswith(b"\n") and self._gunzip.error is not None:
+                self.partial = line
+                return
+            self.count += 1
+            yield line
+
+
 class RecordReader:
     """Iterates the records of several inputs in order; `where` names the current `file:line`.
 
@@ -114,6 +164,11 @@ class RecordReader:
                 if name != STDIN_NAME:
                     stream.close()
 
+    def records_of(self, name: str, stream: BinaryIO, kind: str) -> Iterator[dict]:
+        """The records of one input the caller opened and sniffed itself (`where` names it)."""
+        self.name, self._pos[0] = name, 0
+        yield from self._records(name, stream, kind, False)
+
     def _records(self, name: str, stream: BinaryIO, kind: str, raw: bool) -> Iterator:
         """The generator for one input (the caller yields from it: one level per record)."""
         if kind == "parquet":
@@ -127,11 +182,15 @@ class RecordReader:
         return iter_jsonl(stream, name, self.policy, self._pos, raw)
 
     def _gzip_lines(self, stream: BinaryIO, name: str, raw: bool) -> Iterator:
-        inner = io.BufferedReader(gzip.GzipFile(fileobj=stream, mode="rb"), _BUFFER)
-        try:
-            yield from iter_jsonl(inner, name, self.policy, self._pos, raw)
-        except (OSError, EOFError, zlib.error) as e:
-            raise RecordError(f"{name}:{self._pos[0] + 1}", f"corrupt gzip data: {e}") from None
+        """JSONL inside gzip. A damaged or cut-off file yields every complete line before the
+        damage, then reports the line where the good data ends (under the error policy)."""
+        gunzip = _Gunzip(stream)
+        lines = _Lines(io.BufferedReader(gunzip, _BUFFER), gunzip)
+        yield from iter_jsonl(lines, name, self.policy, self._pos, raw)
+        if gunzip.error is not None:
+            end = lines.count + 1
+            self.policy.handle(f"{name}:{end}", f"{gunzip.error}; the {lines.count} complete "
+                               f"line(s) before line {end} were read", lines.partial)
 
 
 def read_records(inputs: Sequence[str] | None = None, on_error: str | ErrorPolicy = "fail"):

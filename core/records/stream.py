@@ -41,16 +41,52 @@ def parse_fields(spec: str | None) -> list[str] | None:
     return fields
 
 
-def select(records: Iterable[dict], fields: Sequence[str]) -> Iterator[dict]:
-    """Keep only `fields`, in the order given; a field a record lacks stays absent."""
+_MISSING = object()
+
+
+def _lookup(record: dict, field: str):
+    """record[field], or for a dotted path `meta.x` (and no key of that name) record["meta"]["x"]."""
+    if field in record:
+        return record[field]
+    value = record
+    for part in field.split(".") if "." in field else ():
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value if "." in field else _MISSING
+
+
+def _put(out: dict, record: dict, field: str, value) -> None:
+    if field in record or "." not in field:
+        out[field] = value
+        return
+    *parents, leaf = field.split(".")
+    for part in parents:                      # `meta.x` keeps its nesting: {"meta": {"x": ...}}
+        out = out.setdefault(part, {})
+    out[leaf] = value
+
+
+def select(records: Iterable[dict], fields: Sequence[str],
+           found: set | None = None) -> Iterator[dict]:
+    """Keep only `fields`, in the order given; `meta.x` picks x inside meta, keeping the nesting;
+    a field a record lacks stays absent. `found` collects the fields some record had, so a
+    caller can warn about the others (a typo selects nothing)."""
     for rec in records:
-        yield {f: rec[f] for f in fields if f in rec}
+        out: dict = {}
+        for f in fields:
+            value = _lookup(rec, f)
+            if value is not _MISSING:
+                _put(out, rec, f, value)
+                if found is not None:
+                    found.add(f)
+        yield out
 
 
 def apply(records: Iterable[dict], shard_spec: tuple[int, int] | None = None,
-          max_records: int | None = None, fields: Sequence[str] | None = None) -> Iterator[dict]:
+          max_records: int | None = None, fields: Sequence[str] | None = None,
+          found: set | None = None) -> Iterator[dict]:
     """Shard, then limit (the first N of this slice), then select."""
     if shard_spec is not None:
         records = shard(records, *shard_spec)
     records = limit(records, max_records)
-    return select(records, fields) if fields else records
+    return select(records, fields, found) if fields else records

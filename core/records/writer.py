@@ -9,28 +9,46 @@ from __future__ import annotations
 
 import gzip
 import os
+import stat
 import sys
 import tempfile
 from typing import BinaryIO, Iterable
 
-from ..errors import OutputError
+from ..errors import OutputError, UsageError
 from .jsonl import JsonlWriter
 
 FORMATS = ("jsonl", "jsonl.gz", "parquet")
 
 
+JSONL_EXTS = (".jsonl", ".json", ".ndjson", ".jsonlines")
+
+
 def resolve_format(path: str | None, fmt: str | None) -> str:
-    """Output format from --format, else from the file name, else JSONL."""
+    """Output format from --format, else from the file name (.parquet/.pq, .jsonl.gz/.gz,
+    .jsonl/.json/.ndjson, or no extension: JSONL), else JSONL. Any other extension (.csv,
+    .txt) is a UsageError rather than JSONL under a misleading name."""
     if fmt:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         return fmt
-    name = (path or "").lower()
+    name = os.path.basename(path or "").lower()
     if name.endswith((".parquet", ".pq")):
         return "parquet"
     if name.endswith(".gz"):
         return "jsonl.gz"
-    return "jsonl"
+    ext = os.path.splitext(name)[1]
+    if not ext or ext in JSONL_EXTS:
+        return "jsonl"
+    raise UsageError(f"{path}: cannot tell the format from {ext!r}; name it .jsonl, .jsonl.gz "
+                     "or .parquet, or give --format")
+
+
+def _special(path: str) -> bool:
+    """An existing path that is not a regular file (a device, a pipe, /dev/fd/N)."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _umask() -> int:
@@ -48,13 +66,22 @@ class RecordWriter:
         self._tmp: str | None = None
         self._file: BinaryIO | None = None
         self._gzip = None
+        self._final = self.path
         if self.path is None:
             target = sys.stdout.buffer
+        elif _special(self.path):
+            # /dev/stdout, /dev/null, a named pipe: written in place (a rename would replace the
+            # device node itself, and a pipe cannot be taken back anyway)
+            try:
+                self._file = target = open(self.path, "wb")
+            except OSError as e:
+                raise OutputError(f"{self.path}: cannot open: {e.strerror}") from None
         else:
-            directory = os.path.dirname(os.path.abspath(self.path))
+            self._final = os.path.realpath(self.path)   # through a symlink, as `>` writes
+            directory = os.path.dirname(self._final)
             try:
                 fd, self._tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-",
-                                                 suffix="-" + os.path.basename(self.path))
+                                                 suffix="-" + os.path.basename(self._final))
             except OSError as e:
                 raise OutputError(f"{self.path}: cannot create: {e.strerror}") from None
             os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp's 0600 is not what `>` would give
@@ -98,8 +125,9 @@ class RecordWriter:
                 self._gzip.close()
             if self._file is not None:
                 self._file.close()
-                os.replace(self._tmp, self.path)
-                self._tmp = None
+                if self._tmp is not None:
+                    os.replace(self._tmp, self._final)
+                    self._tmp = None
             else:
                 sys.stdout.buffer.flush()
         except OSError as e:

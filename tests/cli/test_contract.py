@@ -66,3 +66,22 @@ class TestReader:
         r = cli(cmd + ["-v"], b'{"id": "a"}\n')
         assert all(json.loads(line)["id"].startswith("a") for line in r.out.splitlines())
         assert r.stderr  # the summary went to stderr, not stdout
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c[-1])
+def test_help_at_80_columns_keeps_every_option_name_whole(cli, cmd):
+    import typer.main
+
+    from thinkpipe.cli.main import build_app
+    text = cli(cmd + ["--help"], env={"COLUMNS": "80"}).text
+    assert "…" not in text and "<int" not in text
+    command = typer.main.get_command(build_app()).commands[cmd[-1]]
+    for param in command.params:
+        for name in getattr(param, "opts", []):
+            if name.startswith("--") and not getattr(param, "hidden", False):
+                assert name in text, name
+
+
+def test_verbose_is_a_counted_flag(cli):
+    r = cli(["thinkpipe", "convert", "-v", "--limit", "1"], b'{"a": 1}\n')
+    assert r.rc == 0 and r.out == b'{"a": 1}\n'

@@ -101,3 +101,79 @@ def test_unchanged_jsonl_is_copied_byte_for_byte(cli):
     assert r.out == b'{"id": 1,  "big": 123456789012345678901234567890}\r\n{"id":2}\n'
     r = cli(["thinkpipe", "convert", "--select", "big"], data)  # changed: compact, still exact
     assert r.out == b'{"big":123456789012345678901234567890}\n{}\n'
+
+
+def test_embed_media_embeds_every_reference_and_a_missing_file_is_a_bad_record(cli, tmp_path):
+    (tmp_path / "a.png").write_bytes(b"png-bytes")
+    data = b"".join(dumps(r) for r in [
+        {"id": "1", "images": [{"path": "a.png"}]}, {"id": "2", "images": "a.png"},
+        {"id": "3", "images": [{"path": "a.png", "bytes": None}]}, {"id": "4", "images": ["gone.png"]}])
+    r = cli(["thinkpipe", "convert", "--embed-media"], data, cwd=tmp_path)
+    assert r.rc == 65 and "<stdin>:4" in r.stderr and "gone.png" in r.stderr
+    r = cli(["thinkpipe", "convert", "--embed-media", "--on-error", "skip", "-o", "x.parquet"], data,
+            cwd=tmp_path)
+    assert r.rc == 0 and "1 bad record(s) skipped" in r.stderr
+    back = [__import__("json").loads(x) for x in cli(["thinkpipe", "convert", str(tmp_path / "x.parquet")]).out.splitlines()]
+    refs = [b["images"][0] if isinstance(b["images"], list) else b["images"] for b in back]
+    assert [ref["bytes"] for ref in refs] == ["cG5nLWJ5dGVz"] * 3
+
+
+def test_a_truncated_gzip_yields_its_complete_records_then_names_the_line(cli, tmp_path):
+    import gzip
+    whole = gzip.compress(b"".join(dumps({"i": i, "pad": "x" * 40}) for i in range(5000)))
+    r = cli(["thinkpipe", "convert"], whole[:-8])              # the trailer is gone
+    assert r.rc == 65 and len(r.out.splitlines()) == 5000 and "<stdin>:5001" in r.stderr
+    cut = whole[:len(whole) // 2]
+    r = cli(["thinkpipe", "convert"], cut)
+    n = len(r.out.splitlines())
+    assert r.rc == 65 and n > 1000 and f"<stdin>:{n + 1}:" in r.stderr and "truncated" in r.stderr
+    assert r.out.splitlines() == b"".join(dumps({"i": i, "pad": "x" * 40}) for i in range(n)).splitlines()
+    r = cli(["thinkpipe", "convert", "--on-error", "skip"], cut)
+    assert r.rc == 0 and len(r.out.splitlines()) == n
+
+
+def test_select_warns_about_fields_no_record_has_and_reads_nested_paths(cli):
+    r = cli(["thinkpipe", "convert", "--select", "id,meta.k,qestion", "--limit", "1"], DATA)
+    assert r.rc == 0 and r.out == b'{"id":"0","meta":{"k":[0]}}\n' and "qestion" in r.stderr
+
+
+def test_output_names_say_their_format_and_special_files_are_written_in_place(cli, tmp_path):
+    r = cli(["thinkpipe", "convert", "-o", str(tmp_path / "x.csv")], DATA)
+    assert r.rc == 2 and "x.csv" in r.stderr and not list(tmp_path.iterdir())
+    target = tmp_path / "target.jsonl"
+    target.write_text("old\n")
+    (tmp_path / "link.jsonl").symlink_to(target)
+    assert cli(["thinkpipe", "convert", "-o", str(tmp_path / "link.jsonl")], DATA).rc == 0
+    assert (tmp_path / "link.jsonl").is_symlink() and target.read_bytes() == DATA
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    assert cli(["thinkpipe", "convert", "-o", str(fifo)], DATA).rc == 0
+    assert reader.communicate(timeout=30)[0] == DATA and fifo.exists() and not fifo.is_file()
+
+
+def test_a_full_disk_is_exit_73(cli):
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([os.path.join(os.path.dirname(__import__("sys").executable), "thinkpipe"),
+                            "convert"], input=DATA * 200, stdout=full, stderr=subprocess.PIPE)
+    assert p.returncode == 73 and b"No space left" in p.stderr and b"Traceback" not in p.stderr
+
+
+def test_parquet_types_with_no_json_form_are_bad_input(cli, tmp_path):
+    import datetime
+
+    import pyarrow as pa
+    pq.write_table(pa.table({"id": ["a"], "duration": pa.array([datetime.timedelta(seconds=3)])}),
+                   tmp_path / "d.parquet")
+    r = cli(["thinkpipe", "convert", str(tmp_path / "d.parquet")])
+    assert r.rc == 65 and "'duration' is duration[us]" in r.stderr and "internal" not in r.stderr
+
+
+def test_config_sections_are_command_names_and_typos_are_errors(cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("synth_draw:\n  count: 7\nconvert:\n  limit: 2\n")
+    assert len(cli(["synth-draw", "--config", str(cfg), "--task", "maze", "--canvas", "224"]).out.splitlines()) == 7
+    assert len(cli(["thinkpipe", "convert", "--config", str(cfg)], DATA).out.splitlines()) == 2
+    cfg.write_text("evaluate:\n  group-by: task\n")
+    r = cli(["thinkpipe", "eval", "--config", str(cfg)], b"")
+    assert r.rc == 2 and "'evaluate'" in r.stderr and "eval" in r.stderr

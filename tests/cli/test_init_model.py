@@ -21,3 +21,9 @@ def test_refuses_a_non_empty_folder_without_force(cli, tmp_path):
 def test_bad_sizes_are_usage_errors(cli, tmp_path):
     assert cli(["thinkpipe", "init-model", str(tmp_path / "x"), "--hidden-size", "40"]).rc == 2
     assert cli(["thinkpipe", "init-model", str(tmp_path / "x"), "--arch", "gpt"]).rc == 2
+
+
+def test_an_unwritable_folder_is_exit_73(cli, tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    r = cli(["thinkpipe", "init-model", str(tmp_path / "file" / "m")])
+    assert r.rc == 73 and "cannot write" in r.stderr and "internal" not in r.stderr

@@ -42,3 +42,25 @@ def test_stubs_say_so_and_exit_1(cli, name):
     cmd = [name] if name in STANDALONE else ["thinkpipe", name]
     r = cli(cmd)
     assert r.rc == 1 and "not implemented yet" in r.stderr
+
+
+def test_a_mistyped_model_path_fails_at_once_without_the_hub(cli, tiny_models, tmp_path):
+    import shutil
+    import time
+    shutil.copytree(tiny_models["llama"], tmp_path / "models" / "tiny-llm")
+    for model, env in (("models/tiny-lm", {}), ("./tiny-llm", {}), ("some-org/some-model",
+                                                                    {"HF_HUB_OFFLINE": "1"})):
+        start = time.perf_counter()
+        r = cli(["thinkpipe", "eval", "--model", model], b'{"question": "q", "answer": "a"}\n',
+                cwd=tmp_path, env=env)
+        assert r.rc == 66 and "no such model folder" in r.stderr, r.stderr
+        assert time.perf_counter() - start < 10       # the hub's retries took ~25 s
+    assert "did you mean models/tiny-llm" in cli(["thinkpipe", "eval", "--model", "models/tiny-lm"],
+                                                 b"", cwd=tmp_path).stderr
+
+
+def test_man_synopsis_names_the_arguments():
+    from pathlib import Path
+    man = Path(__file__).parents[2] / "man"
+    assert "[\\fIOPTIONS\\fR] \\fIDIR\\fR" in (man / "thinkpipe-init-model.1").read_text()
+    assert "[\\fIOPTIONS\\fR] \\fISHELL\\fR" in (man / "thinkpipe-completion.1").read_text()
