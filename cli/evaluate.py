@@ -12,7 +12,7 @@ from .options import Config, Format, Inputs, Limit, OnError, Output, Quiet, Seed
 from .runner import guard
 
 log = logging.getLogger("thinkpipe.eval")
-SCORING, MODEL = "Scoring", "Generating (records without a prediction)"
+SCORING, MODEL = "Scoring", "Generating (--model)"
 
 EXAMPLES = """\
 thinkpipe eval preds.jsonl > scored.jsonl
@@ -34,6 +34,7 @@ class Benchmark(str, Enum):
     av_odyssey = "av_odyssey"
     vsibench = "vsibench"
     vilasr = "vilasr"
+    video_r1 = "video_r1"
 
 
 def _fields(value: Optional[str]) -> tuple[str, ...]:
@@ -72,7 +73,8 @@ def evaluate(
         help="Where judge verdicts are cached (default ~/.cache/thinkpipe/judge).")] = None,
     model: Annotated[Optional[str], typer.Option(
         "--model", metavar="PATH", rich_help_panel=MODEL,
-        help="Generate a response with this model for records that have none.")] = None,
+        help="Generate every record's prediction with this model and score that (a stored "
+             "`response` or assistant turn is never scored).")] = None,
     system: Annotated[Optional[str], typer.Option("--system", rich_help_panel=MODEL,
                                                   help="System prompt for --model.")] = None,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1,
@@ -100,12 +102,18 @@ def evaluate(
     with guard("eval", verbose, quiet):
         from thinkpipe.core.errors import UsageError
         from thinkpipe.core.records import (ErrorPolicy, RecordWriter, apply, parse_shard,
-                                            read_records)
+                                            read_records, resolve_format)
         from thinkpipe.tools.evaluate import EvalConfig, Summary, baseline_scores
         from thinkpipe.tools.evaluate import evaluate as run
         from thinkpipe.tools.evaluate import loaders, report as reports
         from thinkpipe.tools.evaluate.summary import compare
 
+        resolve_format(output, fmt.value if fmt else None)   # -o x.csv: refused before any work
+        if report:
+            try:
+                reports.report_kind(report)
+            except ValueError as e:
+                raise UsageError(str(e)) from None
         bench = benchmark.value if benchmark else None
         groups, macro_field = _fields(group_by), macro
         if bench and not groups and not macro_field:
@@ -132,9 +140,14 @@ def evaluate(
         comparison = None
         if baseline:
             base_reader = read_records([baseline], policy)
-            theirs = baseline_scores(((base_reader.where, r) for r in base_reader),
-                                     EvalConfig(compat=cfg.compat, benchmark=bench), policy)
-            comparison = compare(summary.by_id, theirs)
+            theirs, repeated = baseline_scores(((base_reader.where, r) for r in base_reader),
+                                               EvalConfig(compat=cfg.compat, benchmark=bench),
+                                               policy)
+            comparison = compare(summary.by_id, theirs, summary.duplicate_ids, repeated)
+            if summary.duplicate_ids or repeated:
+                log.warning("ids repeat (%d here, %d in the baseline): each id's first item is "
+                            "paired, the repeats are left out of the comparison",
+                            summary.duplicate_ids, repeated)
         rows = summary.rows()
         if not quiet:
             print(reports.table_text(rows, comparison), file=sys.stderr)

@@ -38,7 +38,7 @@ class EvalConfig:
     judge: str | None = None               # model folder | URL | module:function
     judge_model: str | None = None
     judge_cache: str | None = None
-    model: str | None = None               # generate missing predictions with this model
+    model: str | None = None               # generate every prediction with this model
     system: str | None = None
     max_new_tokens: int = 1024
     temperature: float = 0.0
@@ -73,39 +73,13 @@ def make_scorer(config: EvalConfig) -> Callable[[dict], dict]:
     return lambda record: score_record(record, judge).fields()
 
 
-def _with_predictions(items, config: EvalConfig):
-    """Fill in `response` (and `finish_reason`) with --model for records that have none."""
-    from thinkpipe.core.models import Sampling, generate, load, prompt_messages
-    from thinkpipe.core.rewards import assistant_turns
-
-    bundle = load(config.model)
-    sampling = Sampling(max_new_tokens=config.max_new_tokens, temperature=config.temperature)
-    batch: list = []
-
-    def flush():
-        todo = [(w, r) for w, r in batch if not assistant_turns(r)]
-        if todo:
-            seeds = [config.seed + i for i in range(len(todo))] if config.temperature > 0 else None
-            outs = generate(bundle, [prompt_messages(r, config.system) for _, r in todo],
-                            sampling, seeds=seeds, batch_size=config.batch_size)
-            for (_, r), out in zip(todo, outs):
-                r.update(response=out.text, finish_reason=out.finish_reason, model=config.model)
-        yield from batch
-        batch.clear()
-
-    for item in items:
-        batch.append(item)
-        if len(batch) >= config.batch_size:
-            yield from flush()
-    yield from flush()
-
-
 def evaluate(items: Iterator[tuple[str, dict]], config: EvalConfig, policy,
              summary: Summary) -> Iterator[dict]:
     """Score (where, record) pairs; bad records go to the error policy as `where: why`."""
     scorer = make_scorer(config)
     if config.model:
-        items = _with_predictions(items, config)
+        from .generate import with_predictions
+        items = with_predictions(items, config, policy)
     for where, record in items:
         try:
             record.update(scorer(record))
@@ -116,8 +90,10 @@ def evaluate(items: Iterator[tuple[str, dict]], config: EvalConfig, policy,
         yield record
 
 
-def baseline_scores(items: Iterator[tuple[str, dict]], config: EvalConfig, policy) -> dict:
-    """id -> score of a baseline run; records already scored keep their score."""
+def baseline_scores(items: Iterator[tuple[str, dict]], config: EvalConfig,
+                    policy) -> tuple[dict, int]:
+    """(id -> score of a baseline run, how many of its items repeated an id); records already
+    scored keep their score."""
     summary = Summary((), None, keep_ids=True)
     scorer = make_scorer(config)
     for where, record in items:
@@ -128,7 +104,7 @@ def baseline_scores(items: Iterator[tuple[str, dict]], config: EvalConfig, polic
                 policy.handle(where, str(e), dumps(record))
                 continue
         summary.add(record)
-    return summary.by_id
+    return summary.by_id, summary.duplicate_ids
 
 
 __all__ = ["EvalConfig", "evaluate", "make_scorer", "baseline_scores", "Summary"]

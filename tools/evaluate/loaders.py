@@ -11,17 +11,25 @@
                    merge into one task for the macro average
     vilasr         ViLaSR `eval/infer.py` results (question, options, problem_type, answer,
                    image_path, data_type, grid_size, model_output)
-Files may be TSV, a JSON array, JSONL or Parquet. Fields not named here pass through.
+    video_r1       Video-R1 `Evaluation/eval_*.json` and `eval_bench.py` outputs (problem_id,
+                   problem, problem_type, options "A. ...", solution "<answer>X</answer>",
+                   path, data_type, data_source[, output])
+Files may be TSV, a JSON array, JSONL (plain or gzip) or Parquet, told apart by their bytes;
+`-` or no file reads stdin. Fields not named here pass through.
 """
 from __future__ import annotations
 
 import csv
+import io
 import json
+import shutil
 import sys
+import tempfile
 from typing import Iterator
 
-from thinkpipe.core.errors import InputError, RecordError
-from thinkpipe.core.records import read_records
+from thinkpipe.core.errors import RecordError
+from thinkpipe.core.records import RecordReader, sniff
+from thinkpipe.core.records.reader import STDIN_NAME, open_input
 
 CAPABILITIES = ("planning and exploring", "calculation", "spatial-temporal",
                 "casual chaining analysis", "pattern analysis")
@@ -30,34 +38,48 @@ VSI_MC = {"object_rel_direction_easy", "object_rel_direction_medium", "object_re
           "object_rel_distance", "route_planning", "obj_appearance_order"}
 
 
+def _open(path: str):
+    """(display name, seekable binary stream, its first bytes). stdin is spooled to a temporary
+    file, so it can be sniffed and then read whole, like a file."""
+    if path == "-":
+        stream = tempfile.TemporaryFile(prefix="thinkpipe-stdin-")
+        shutil.copyfileobj(sys.stdin.buffer, stream, 1 << 20)
+        stream.seek(0)
+        name = STDIN_NAME
+    else:
+        name, stream, _ = open_input(path)
+    head = stream.read(1 << 16)
+    stream.seek(0)
+    return name, stream, head
+
+
+def _is_tsv(head: bytes) -> bool:
+    first = head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0]
+    return sniff(head) == "jsonl" and not first.lstrip().startswith((b"{", b"[")) and b"\t" in first
+
+
 def rows(path: str, policy) -> Iterator[tuple[str, dict]]:
-    """(where, row) from a TSV, a JSON array, or a record file."""
-    if path.lower().endswith(".tsv"):
-        csv.field_size_limit(sys.maxsize)
-        try:
-            f = open(path, newline="", encoding="utf-8")
-        except OSError as e:
-            raise InputError(f"{path}: {e.strerror}") from None
-        with f:
-            for i, row in enumerate(csv.DictReader(f, delimiter="\t"), 2):
-                yield f"{path}:{i}", row
-        return
-    try:
-        with open(path, "rb") as f:
-            head = f.read(64).lstrip()
-    except OSError as e:
-        raise InputError(f"{path}: {e.strerror}") from None
-    if head.startswith(b"["):
-        try:
-            data = json.load(open(path, encoding="utf-8"))
-        except ValueError as e:
-            raise RecordError(path, f"invalid JSON: {e}") from None
-        for i, row in enumerate(data, 1):
-            yield f"{path}:item {i}", row
-        return
-    reader = read_records([path], policy)
-    for row in reader:
-        yield reader.where, row
+    """(where, row) from a TSV, a JSON array, or a record file (JSONL, gzip, Parquet), told
+    apart by their bytes, not their names; `-` is stdin."""
+    name, stream, head = _open(path)
+    with stream:
+        if _is_tsv(head):
+            csv.field_size_limit(sys.maxsize)
+            text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+            for i, row in enumerate(csv.DictReader(text, delimiter="\t"), 2):
+                yield f"{name}:{i}", row
+            return
+        if sniff(head) == "jsonl" and head.lstrip().startswith(b"["):
+            try:
+                data = json.load(io.TextIOWrapper(stream, encoding="utf-8-sig"))
+            except ValueError as e:
+                raise RecordError(name, f"invalid JSON: {e}") from None
+            for i, row in enumerate(data, 1):
+                yield f"{name}:item {i}", row
+            return
+        reader = RecordReader([], policy)
+        for row in reader.records_of(name, stream, sniff(head)):
+            yield reader.where, row
 
 
 def _contained(value, names) -> list[str]:
@@ -131,12 +153,40 @@ def vilasr(row: dict) -> dict:
     return rec
 
 
+def _strip_letter(option):
+    """Video-R1 writes options as "A. text"; the text alone is the option."""
+    if isinstance(option, str) and len(option) > 2 and option[1] in ".:)" and option[0].isalpha():
+        return option[2:].strip()
+    return option
+
+
+def video_r1(row: dict) -> dict:
+    rec = dict(row)
+    rec["id"] = str(row.get("problem_id", row.get("id", "")))
+    if "problem" in row and "question" not in rec:
+        rec["question"] = row["problem"]
+    rec["question_type"] = str(row.get("problem_type") or row.get("question_type") or "")
+    if isinstance(row.get("options"), list):
+        rec["options"] = [_strip_letter(o) for o in row["options"]]
+    solution = str(row.get("solution", ""))
+    if "answer" not in rec and solution:
+        inner = solution.split("<answer>", 1)[-1].split("</answer>", 1)[0]
+        rec["answer"] = inner.strip()
+    if row.get("path") and not any(k in rec for k in ("images", "videos")):
+        rec["videos" if row.get("data_type") == "video" else "images"] = [row["path"]]
+    if "output" in row and "response" not in rec:
+        rec["response"] = row["output"]
+    rec["benchmark"] = "video_r1"
+    return rec
+
+
 LOADERS = {"mme_reasoning": mme_reasoning, "av_odyssey": av_odyssey, "vsibench": vsibench,
-           "vilasr": vilasr}
+           "vilasr": vilasr, "video_r1": video_r1}
 # per benchmark: the fields its official summary groups by, and a field to macro-average over
 DEFAULT_GROUPS = {"mme_reasoning": (("capability", "reasoning_type"), None),
                   "av_odyssey": (("subfield",), None), "vsibench": ((), "vsi_type"),
-                  "vilasr": (("data_type",), None)}
+                  "vilasr": (("data_type",), None),
+                  "video_r1": (("data_source", "question_type"), None)}
 
 
 def load(benchmark: str, paths: list[str], policy) -> Iterator[tuple[str, dict]]:

@@ -3,6 +3,7 @@ JSON files with the same numbers, the scoring mode and the resolved configuratio
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -39,7 +40,12 @@ def table_text(rows: list[dict], comparison: dict | None) -> str:
 
 
 def _comparison_text(c: dict) -> str:
-    text = (f"vs baseline on {c['paired_items']} paired items: difference "
+    unpaired = [f"{c[k]} {label}" for k, label in (
+        ("only_here", "only here"), ("only_baseline", "only in the baseline"),
+        ("duplicate_ids_here", "repeated ids here"),
+        ("duplicate_ids_baseline", "repeated ids in the baseline")) if c.get(k)]
+    text = (f"vs baseline on {c['paired_items']} paired items"
+            + (f" (not paired: {', '.join(unpaired)})" if unpaired else "") + ": difference "
             f"{_pct(c['difference'])} points, 95% CI [{_pct(c['ci_low'])}, {_pct(c['ci_high'])}]")
     if "mcnemar_p" in c:
         text += f"; {c['wins']} better, {c['losses']} worse, McNemar p = {c['mcnemar_p']:.4g}"
@@ -109,16 +115,40 @@ def html_report(rows, comparison, meta) -> str:
             + "".join(sections) + "</body></html>")
 
 
-def write(path: str, rows: list[dict], comparison: dict | None, meta: dict) -> None:
-    meta = {**meta, "generated": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+REPORT_KINDS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+
+
+def report_kind(path: str) -> str:
+    """json, html or md from the extension; ValueError for any other (never a silent guess)."""
     ext = os.path.splitext(path)[1].lower()
-    if ext == ".json":
+    if ext not in REPORT_KINDS:
+        raise ValueError(f"--report {path}: name it .md, .html or .json (the extension picks "
+                         "the format)")
+    return REPORT_KINDS[ext]
+
+
+def write(path: str, rows: list[dict], comparison: dict | None, meta: dict) -> None:
+    """Write the report atomically (a temporary name, then renamed); OutputError if it cannot."""
+    from thinkpipe.core.errors import OutputError
+
+    meta = {**meta, "generated": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+    kind = report_kind(path)
+    if kind == "json":
         text = json.dumps({"meta": meta, "rows": rows, "baseline": comparison}, indent=2)
-    elif ext in (".html", ".htm"):
+    elif kind == "html":
         text = html_report(rows, comparison, meta)
     else:
         text = markdown(rows, comparison, meta)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    final = os.path.realpath(path)              # through a symlink, as `>` writes
+    special = os.path.exists(final) and not os.path.isfile(final)    # /dev/stdout, a pipe
+    tmp = final if special else f"{final}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        if not special:
+            os.replace(tmp, final)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            if not special:
+                os.unlink(tmp)
+        raise OutputError(f"--report {path}: cannot write: {e.strerror}") from None

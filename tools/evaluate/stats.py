@@ -5,7 +5,11 @@
     mean_ci(xs)           mean and 95% normal interval, mean +- 1.96 s / sqrt(n) (partial credit)
     mcnemar(b, c)         exact two-sided McNemar p: b items only A got right, c only B got right;
                           p = min(1, 2 P[X <= min(b, c)]), X ~ Binomial(b + c, 1/2)
-    paired(a, b)          mean difference of paired scores with its 95% normal interval
+    paired(a, b)          mean difference of paired scores with its 95% interval: for 0/1
+                          scores Newcombe's (1998) method 10, which combines the two Wilson
+                          intervals with the pairs' correlation and stays inside [-1, 1] (the
+                          normal interval gives +-1.96 = +-196 points for two discordant pairs);
+                          for partial credit the normal interval, clipped to [-1, 1]
 """
 from __future__ import annotations
 
@@ -53,5 +57,33 @@ def mcnemar(b: int, c: int) -> float:
     return min(1.0, 2 * tail)
 
 
+def newcombe_paired(both: int, only_a: int, only_b: int, neither: int,
+                    z: float = Z) -> tuple[float, float, float]:
+    """Difference p_a - p_b of paired proportions and its interval (Newcombe 1998, method 10):
+        L = D - sqrt((p_a - l_a)^2 - 2 phi (p_a - l_a)(u_b - p_b) + (u_b - p_b)^2)
+        U = D + sqrt((p_b - l_b)^2 - 2 phi (p_b - l_b)(u_a - p_a) + (u_a - p_a)^2)
+    with (l, u) the Wilson intervals of the marginals and phi the continuity-corrected
+    correlation (AD - BC - n/2 when AD > BC) / sqrt of the margins' product (0 if one is 0)."""
+    n = both + only_a + only_b + neither
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    pa, pb = (both + only_a) / n, (both + only_b) / n
+    la, ua = wilson(both + only_a, n, z)
+    lb, ub = wilson(both + only_b, n, z)
+    cross = both * neither - only_a * only_b
+    cross = max(cross - n / 2, 0.0) if cross > 0 else cross
+    margins = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
+    phi = cross / math.sqrt(margins) if margins else 0.0
+    d = pa - pb
+    low = d - math.sqrt(max(0.0, (pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2))
+    high = d + math.sqrt(max(0.0, (pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2))
+    return d, max(-1.0, low), min(1.0, high)
+
+
 def paired(a: list[float], b: list[float]) -> tuple[float, float, float]:
-    return mean_ci([x - y for x, y in zip(a, b)])
+    if a and all(x in (0.0, 1.0) for x in a + b):
+        cells = [sum(1 for x, y in zip(a, b) if (x, y) == cell)
+                 for cell in ((1.0, 1.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0))]
+        return newcombe_paired(*cells)
+    mean, lo, hi = mean_ci([x - y for x, y in zip(a, b)])
+    return mean, (lo if math.isnan(lo) else max(-1.0, lo)), (hi if math.isnan(hi) else min(1.0, hi))

@@ -36,6 +36,7 @@ class Summary:
         self.group_by, self.macro = group_by, macro
         self.lines: dict[tuple[str, str], Line] = {("overall", "all"): Line("overall", "all")}
         self.by_id: dict[str, float] | None = {} if keep_ids else None
+        self.duplicate_ids = 0          # items whose id an earlier item had (the first is paired)
 
     def _labels(self, value) -> list[str]:
         if value is None:
@@ -56,7 +57,11 @@ class Summary:
             if record["score"] is not None:
                 line.scores.append(float(record["score"]))
         if self.by_id is not None and record["score"] is not None:
-            self.by_id[item_key(record)] = float(record["score"])
+            key = item_key(record)
+            if key in self.by_id:
+                self.duplicate_ids += 1
+            else:
+                self.by_id[key] = float(record["score"])
 
     def rows(self) -> list[dict]:
         rows = [line.as_dict() for line in self.lines.values()]
@@ -80,14 +85,17 @@ def item_key(record: dict) -> str:
     return "q:" + hashlib.sha1(payload.encode()).hexdigest()[:16]
 
 
-def compare(ours: dict[str, float], theirs: dict[str, float]) -> dict:
-    """Paired comparison on the ids both runs scored."""
+def compare(ours: dict[str, float], theirs: dict[str, float], duplicates_here: int = 0,
+            duplicates_baseline: int = 0) -> dict:
+    """Paired comparison on the ids both runs scored (an id seen twice pairs its first item;
+    the repeats are counted, never silently merged)."""
     common = sorted(ours.keys() & theirs.keys())
     a, b = [ours[i] for i in common], [theirs[i] for i in common]
     mean, lo, hi = paired(a, b)
     out = {"paired_items": len(common), "only_here": len(ours.keys() - theirs.keys()),
-           "only_baseline": len(theirs.keys() - ours.keys()), "difference": mean,
-           "ci_low": lo, "ci_high": hi}
+           "only_baseline": len(theirs.keys() - ours.keys()),
+           "duplicate_ids_here": duplicates_here, "duplicate_ids_baseline": duplicates_baseline,
+           "difference": mean, "ci_low": lo, "ci_high": hi}
     if all(x in (0.0, 1.0) for x in a + b):
         wins = sum(1 for x, y in zip(a, b) if x > y)
         losses = sum(1 for x, y in zip(a, b) if x < y)

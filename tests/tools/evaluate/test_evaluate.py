@@ -91,3 +91,14 @@ def test_judge_failures_are_not_counted_as_wrong(tmp_path, monkeypatch):
 def test_official_compat_needs_a_benchmark():
     with pytest.raises(ValueError):
         EvalConfig(compat="official")
+
+
+def test_paired_difference_interval_stays_in_range_and_is_newcombes():
+    from thinkpipe.tools.evaluate.stats import newcombe_paired, paired
+    # two discordant pairs: Wilson(1, 2) = 0.5 +- 0.40549, phi = -1, so D = 0 +- 2 x 0.40549
+    d, lo, hi = paired([1.0, 0.0], [0.0, 1.0])
+    assert d == 0 and lo == pytest.approx(-0.81098, abs=1e-4) and hi == pytest.approx(0.81098, abs=1e-4)
+    d, lo, hi = newcombe_paired(both=12, only_a=9, only_b=2, neither=21)   # Newcombe 1998, Table II:
+    assert d == pytest.approx(7 / 44)                                     # method 10 gives
+    assert (lo, hi) == pytest.approx((0.0112, 0.2955), abs=5e-4)         # 0.0112 to 0.2955
+    assert paired([1.0] * 5, [0.0] * 5)[2] <= 1.0 and paired([0.5, 1.0], [0.0, 0.0])[2] <= 1.0
