@@ -46,3 +46,32 @@ def test_bad_options_are_usage_errors(cli):
     assert cli(["synth-draw", "--reflection-rate", "2"]).rc == 2
     assert cli(["synth-draw", "--embed-media", "--media-dir", "x"]).rc == 2
     assert cli(["synth-draw", "--count", "0"]).out == b""
+
+
+def test_canvases_too_small_are_refused_at_once_naming_the_smallest_that_works(cli):
+    for args, smallest in ((["--task", "relations", "--canvas", "300"], "460 px"),
+                           (["--task", "geometry", "--canvas", "220"], "360 px"),
+                           (["--canvas", "200"], "460 px")):
+        r = cli(["synth-draw", *args], timeout=20)
+        assert r.rc == 2 and smallest in r.stderr and r.out == b""
+    r = cli(["synth-draw", "--task", "relations", "--canvas", "460", "--count", "6"], timeout=60)
+    assert r.rc == 0 and len(r.out.splitlines()) == 6
+
+
+def test_relations_object_ranges_are_checked(cli):
+    for bad in ("7-4", "1-3", "4-11", "x"):
+        r = cli(["synth-draw", "--relations-objects", bad], timeout=20)
+        assert r.rc == 2 and "--relations-objects" in r.stderr and "internal" not in r.stderr
+    r = cli(["synth-draw", "--task", "relations", "--relations-objects", "2-3"])
+    assert r.rc == 2 and "three objects" in r.stderr
+
+
+def test_layout_search_is_bounded():
+    import random
+
+    import pytest
+
+    from thinkpipe.tools.synth_draw import relations
+    from thinkpipe.tools.synth_draw.task import CanvasTooSmall
+    with pytest.raises(CanvasTooSmall, match="too small"):
+        relations.place(random.Random(0), 200, 10)      # ten 50-80 px objects cannot fit

@@ -33,6 +33,18 @@ from . import geometry, maze, relations
 from .task import Task, TraceError
 
 TASKS = {"maze": maze.QUESTIONS, "relations": relations.QUESTIONS, "geometry": geometry.QUESTIONS}
+# The smallest canvas (px) each family lays out reliably: the smallest size at which 150 records
+# of every question kind were generated with the 5000-try layout budget, plus 20%, rounded up to
+# 20 px (measured 2026-12-01; relations by its largest object count).
+MIN_CANVAS = {"maze": 200, "geometry": 360}
+MIN_RELATIONS = {2: 320, 3: 320, 4: 340, 5: 420, 6: 460, 7: 460, 8: 460, 9: 520, 10: 560}
+NEEDS_THREE = {"nearer", "order"}      # relations questions that compare three objects
+
+
+def min_canvas(task: str, relations_objects: tuple[int, int]) -> int:
+    if task == "relations":
+        return MIN_RELATIONS[max(2, min(10, relations_objects[1]))]
+    return MIN_CANVAS[task]
 
 
 @dataclass(frozen=True)
@@ -60,8 +72,23 @@ class SynthConfig:
             problems.append("--reflection-rate must be between 0 and 1")
         if any(not 2 <= n <= 12 for n in self.maze_sizes):
             problems.append("maze sizes must be between 2 and 12")
-        if self.canvas < 200:
-            problems.append("--canvas must be at least 200 px")
+        lo, hi = self.relations_objects
+        wanted = set(self.questions.get("relations", TASKS["relations"]))
+        if "relations" in self.tasks and not 2 <= lo <= hi <= len(relations.COLOURS):
+            problems.append(f"--relations-objects {lo}-{hi}: MIN-MAX with 2 <= MIN <= MAX <= "
+                            f"{len(relations.COLOURS)} (one colour per object)")
+        elif "relations" in self.tasks and lo < 3 and wanted & NEEDS_THREE:
+            problems.append(f"--relations-objects {lo}-{hi}: the {', '.join(sorted(wanted & NEEDS_THREE))} "
+                            "questions compare three objects, so MIN must be at least 3")
+        if not problems:
+            short = {t: min_canvas(t, self.relations_objects) for t in self.tasks
+                     if self.canvas < min_canvas(t, self.relations_objects)}
+            if short:
+                need = max(short.values())
+                problems.append(f"--canvas {self.canvas} is too small for "
+                                f"{', '.join(sorted(short))}: the smallest canvas that works is "
+                                f"{need} px" + (f" (relations with up to {hi} objects)"
+                                                 if "relations" in short else ""))
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -20,7 +20,7 @@ from PIL import ImageDraw
 from thinkpipe.core.drawing import Box, Line
 
 from . import canvas
-from .task import LETTERS, Task, Turn
+from .task import LETTERS, Task, Turn, tries
 
 QUESTIONS = ("collinear", "parallel", "closer", "angle")
 Point = tuple[int, int]
@@ -76,7 +76,7 @@ def _line_distance(c: Point, a: Point, b: Point) -> float:
 
 
 def _collinear(rng, size):
-    while True:
+    for _ in tries(f"a geometry collinear figure on {size} px"):
         a = _rand_point(rng, size)
         d = (rng.randint(-6, 6), rng.randint(-6, 6))
         if d == (0, 0) or math.hypot(*d) < 3:
@@ -93,7 +93,7 @@ def _collinear(rng, size):
 
 
 def _parallel(rng, size):
-    while True:
+    for _ in tries(f"a geometry parallel figure on {size} px"):
         a, b = _rand_point(rng, size), _rand_point(rng, size)
         d = (b[0] - a[0], b[1] - a[1])
         g = math.gcd(*d)
@@ -118,7 +118,7 @@ def _parallel(rng, size):
 
 
 def _closer(rng, size):
-    while True:
+    for _ in tries(f"a geometry closer figure on {size} px"):
         a, b = _rand_point(rng, size), _rand_point(rng, size)
         if math.dist(a, b) < 150:
             continue
@@ -136,7 +136,7 @@ def _angle_at(v, p, q) -> float:
 
 
 def _angle(rng, size):
-    while True:
+    for _ in tries(f"a geometry angle figure on {size} px"):
         pts = {n: _rand_point(rng, size) for n in "ABCDEF"}
         if not all(_far([q for m, q in pts.items() if m != n], p, 50) for n, p in pts.items()):
             continue

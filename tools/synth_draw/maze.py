@@ -22,7 +22,7 @@ from PIL import ImageDraw
 from thinkpipe.core.drawing import Box, Line
 
 from . import canvas
-from .task import LETTERS, Task, Turn
+from .task import LETTERS, Task, Turn, tries
 
 QUESTIONS = ("path_mc", "path_seq", "reachable", "turns")
 START, GOAL = (0, 150, 0), (220, 0, 0)
@@ -177,7 +177,7 @@ def build(rng: random.Random, size: int, canvas_px: int, question: str,
     layout = Layout(canvas_px, size)
     passages = carve(rng, size)
     cells = [(r, c) for r in range(size) for c in range(size)]
-    while True:
+    for _ in tries(f"a {size}x{size} maze path"):
         start, goal = rng.sample(cells, 2)
         path = tree_path(passages, size, start, goal)
         if len(path) - 1 >= max(2, size - 1):

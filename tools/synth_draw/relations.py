@@ -22,7 +22,7 @@ from PIL import ImageDraw
 from thinkpipe.core.drawing import Box, Line
 
 from . import canvas
-from .task import LETTERS, Task, Turn
+from .task import LETTERS, Task, Turn, tries
 
 QUESTIONS = ("position", "nearer", "count", "order")
 COLOURS = {"red": (220, 30, 30), "blue": (30, 80, 220), "green": (30, 160, 60),
@@ -53,7 +53,9 @@ class Obj:
 def place(rng: random.Random, size: int, count: int) -> list[Obj]:
     objs: list[Obj] = []
     colours = rng.sample(list(COLOURS), count)
+    attempts = tries(f"{count} objects on {size} px")
     while len(objs) < count:
+        next(attempts)
         side = rng.randint(50, 80)
         x, y = rng.randint(20, size - side - 20), rng.randint(20, size - side - 20)
         box = (x, y, x + side, y + side)
@@ -120,7 +122,7 @@ def _pick(rng, objs, question):
 
 def build(rng: random.Random, canvas_px: int, question: str, reflection: bool,
           objects: tuple[int, int] = (4, 7)) -> Task:
-    while True:
+    for _ in tries(f"a relations {question} scene on {canvas_px} px"):
         objs = place(rng, canvas_px, rng.randint(*objects))
         refs = _pick(rng, objs, question)
         if refs is not None:

@@ -7,6 +7,7 @@ from typing import Any
 from PIL import Image
 
 from thinkpipe.core.drawing import Op
+from thinkpipe.core.errors import UsageError
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -38,3 +39,14 @@ class Task:
 class TraceError(AssertionError):
     """A generated trace that does not replay or whose answer an independent solver rejects:
     a bug in the generator, never skipped."""
+
+
+class CanvasTooSmall(UsageError):
+    """A scene that does not fit the canvas: its layout search gave up (exit 2)."""
+
+
+def tries(what: str, limit: int = 5000):
+    """Bounded rejection sampling: `for _ in tries("a relations scene"):` instead of
+    `while True:`. Raises CanvasTooSmall after `limit` rejected layouts."""
+    yield from range(limit)
+    raise CanvasTooSmall(f"no layout for {what} in {limit} tries: the canvas is too small")
