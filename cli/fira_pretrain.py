@@ -10,9 +10,9 @@ from .options import Config, Inputs, Limit, OnError, Quiet, Seed, Shard, Verbose
 from .runner import guard
 from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
-                            NumTrainEpochs, PerDeviceBatch, Resume, SaveSteps, SaveTotalLimit,
-                            Schedule, TensorBoard, WarmupRatio, WarmupSteps, WeightDecay, Zero,
-                            train_config)
+                            NumTrainEpochs, OverwriteOutputDir, PerDeviceBatch, Resume, SaveSteps,
+                            SaveTotalLimit, Schedule, TensorBoard, train_config, WarmupRatio,
+                            WarmupSteps, WeightDecay, Zero)
 
 FIRA, DATA = "Fira", "Model and data"
 
@@ -100,6 +100,7 @@ def fira_pretrain(
     save_steps: SaveSteps = 0,
     save_total_limit: SaveTotalLimit = 2,
     resume: Resume = None,
+    overwrite_output_dir: OverwriteOutputDir = False,
     metrics: Metrics = None,
     tensorboard: TensorBoard = None,
     deepspeed: DeepSpeedConfig = None,

@@ -10,9 +10,9 @@ from .options import Config, Inputs, Limit, OnError, Quiet, Seed, Shard, Verbose
 from .runner import guard
 from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
-                            NumTrainEpochs, OutputDir, PerDeviceBatch, Resume, SaveSteps,
-                            SaveTotalLimit, Schedule, TensorBoard, WarmupRatio, WarmupSteps,
-                            WeightDecay, Zero, train_config)
+                            NumTrainEpochs, OutputDir, OverwriteOutputDir, PerDeviceBatch, Resume,
+                            SaveSteps, SaveTotalLimit, Schedule, TensorBoard, train_config,
+                            WarmupRatio, WarmupSteps, WeightDecay, Zero)
 
 ALGO, GEN, REWARD = "GRPO", "Generation", "Rewards"
 
@@ -102,6 +102,7 @@ def grpo(
     save_steps: SaveSteps = 0,
     save_total_limit: SaveTotalLimit = 2,
     resume: Resume = None,
+    overwrite_output_dir: OverwriteOutputDir = False,
     metrics: Metrics = None,
     tensorboard: TensorBoard = None,
     deepspeed: DeepSpeedConfig = None,

@@ -109,6 +109,10 @@ def reject_sample(
                                       top_p=top_p, top_k=top_k, batch_size=batch_size))
         except ValueError as e:
             raise UsageError(str(e)) from None
+        from thinkpipe.core.records import resolve_format
+        resolve_format(output, fmt.value if fmt else None)     # -o x.csv: before the model loads
+        if rejected:
+            resolve_format(rejected, None)
         policy = ErrorPolicy.parse(on_error)
         reader = read_records(inputs, policy)
         items = apply(((reader.where, r) for r in reader), parse_shard(shard), limit)

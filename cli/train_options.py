@@ -17,6 +17,8 @@ class Schedule(str, Enum):
     linear = "linear"
     cosine = "cosine"
     cosine_min = "cosine_min"
+    constant_with_warmup = "constant_with_warmup"    # Hugging Face's names for the same curves
+    cosine_with_min_lr = "cosine_with_min_lr"
 
 
 OutputDir = Annotated[str, typer.Option("--output-dir", metavar="DIR", rich_help_panel=RUN,
@@ -42,6 +44,10 @@ SaveTotalLimit = Annotated[int, typer.Option("--save-total-limit", min=0, rich_h
 Resume = Annotated[Optional[str], typer.Option(
     "--resume", metavar="auto|CHECKPOINT", rich_help_panel=RUN,
     help="Continue from the latest checkpoint in --output-dir (auto) or a given one.")]
+OverwriteOutputDir = Annotated[bool, typer.Option(
+    "--overwrite-output-dir", rich_help_panel=RUN,
+    help="Start a new run in a non-empty --output-dir, deleting its old checkpoint-N folders "
+         "(without it, or --resume, a non-empty --output-dir is refused).")]
 Metrics = Annotated[Optional[str], typer.Option("--metrics", metavar="FILE", rich_help_panel=RUN,
                                                 help="Metrics JSONL here instead of stdout.")]
 TensorBoard = Annotated[Optional[str], typer.Option("--tensorboard", metavar="DIR",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..models.chat import prompt_messages
+from ..models.chat import prompt_messages, record_messages
 from ..records.media import open_image
 from . import prompts as texts
 from .env import DrawConfig, DrawingEnv
@@ -82,7 +82,7 @@ def prompt_for(record: dict, system: str | None = None, drawing: bool = False) -
     """The conversation to sample from: `messages` before the first assistant turn, else a
     prompt built from question/options/images (with VILASR's system prompt and image indices
     when drawing)."""
-    messages = record.get("messages")
+    messages = record_messages(record)
     if isinstance(messages, list) and messages:
         first = next((i for i, m in enumerate(messages) if m.get("role") == "assistant"),
                      len(messages))

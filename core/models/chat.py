@@ -19,22 +19,121 @@ def options_text(options: list) -> str:
     return "\n".join(f"{LETTERS[i]}. {opt}" for i, opt in enumerate(options))
 
 
+def media_list(value) -> list:
+    """A media field as a list: one reference (a path, or {path, bytes}) is a list of one."""
+    if isinstance(value, (str, dict)):
+        return [value]
+    return [v for v in value if v is not None] if isinstance(value, list) else []
+
+
 def question_messages(record: dict, system: str | None = None) -> list[dict]:
-    """A user turn from question/options/images (and an optional system turn)."""
-    if not isinstance(record.get("question"), str):
-        raise ValueError("record has neither `messages` nor a string `question`")
-    text = record["question"]
+    """A user turn from question/options/images (and an optional system turn). TRL's `prompt`
+    stands in for `question`: a string, or a conversation (a list of messages)."""
+    prompt = record.get("prompt")
+    if not isinstance(record.get("question"), str) and isinstance(prompt, list):
+        messages = record_messages({**record, "messages": prompt})
+        head = [{"role": "system", "content": system}] if system and not (
+            messages and messages[0].get("role") == "system") else []
+        return head + messages
+    text = record.get("question") if isinstance(record.get("question"), str) else prompt
+    if not isinstance(text, str):
+        raise ValueError("record has neither `messages` nor a string `question` (or `prompt`)")
     if record.get("options"):
         text += "\n" + options_text(record["options"])
-    parts = [{"type": "image", "image": ref} for ref in record.get("images") or []]
+    parts = [{"type": "image", "image": ref} for ref in media_list(record.get("images"))]
     parts.append({"type": "text", "text": text})
     messages = [{"role": "system", "content": system}] if system else []
     return messages + [{"role": "user", "content": parts}]
 
 
+IMAGE_PLACEHOLDER = "<image>"
+
+
+def _is_slot(part) -> bool:
+    return isinstance(part, dict) and part.get("type") == "image" and part.get("image") is None
+
+
+def _split_placeholders(text: str, refs: list) -> list[dict]:
+    pieces = text.split(IMAGE_PLACEHOLDER)
+    parts = []
+    for i, piece in enumerate(pieces):
+        if piece:
+            parts.append({"type": "text", "text": piece})
+        if i < len(pieces) - 1:
+            parts.append({"type": "image", "image": refs.pop(0)})
+    return parts
+
+
+def _slots(messages: list[dict]) -> tuple[int, int]:
+    """(image slots: `<image>` in text and image parts without a reference, referenced parts)."""
+    slots = referenced = 0
+    for m in messages:
+        content = m.get("content") if isinstance(m, dict) else None
+        for part in content if isinstance(content, list) else [content]:
+            if isinstance(part, str):
+                slots += part.count(IMAGE_PLACEHOLDER)
+            elif isinstance(part, dict) and part.get("type") == "text":
+                slots += str(part.get("text", "")).count(IMAGE_PLACEHOLDER)
+            elif _is_slot(part):
+                slots += 1
+            elif isinstance(part, dict) and part.get("type") == "image":
+                referenced += 1
+    return slots, referenced
+
+
+def record_messages(record: dict) -> list[dict] | None:
+    """`messages` with every image a part that holds its reference. Two layouts keep images in a
+    top-level `images` list instead: LLaMA-Factory's sharegpt (`<image>` in the text) and TRL's
+    (`{"type": "image"}` parts without a reference); their slots are filled in order, and a TRL
+    conversation with no slot gets the images at the start of its first user turn (TRL's rule).
+    ValueError when the slots and the images do not pair up."""
+    messages = record.get("messages")
+    if not isinstance(messages, list):
+        return None
+    images = media_list(record.get("images"))
+    slots, referenced = _slots(messages)
+    if not images:
+        if any(_is_slot(p) for m in messages if isinstance(m, dict)
+               for p in (m.get("content") if isinstance(m.get("content"), list) else [])):
+            raise ValueError("image parts without a reference, and no top-level `images`")
+        return messages
+    if slots == 0:
+        if referenced:
+            return messages                      # thinkpipe's layout: the parts hold them
+        first = next((i for i, m in enumerate(messages)
+                      if isinstance(m, dict) and m.get("role") == "user"), None)
+        if first is None:
+            raise ValueError(f"{len(images)} `images` but no user turn to show them in")
+        messages = [dict(m) for m in messages]
+        content = messages[first].get("content")
+        messages[first]["content"] = [{"type": "image"} for _ in images] + (
+            content if isinstance(content, list) else [{"type": "text", "text": content or ""}])
+    elif slots != len(images):
+        raise ValueError(f"{slots} image placeholder(s) (`<image>` or image parts) for "
+                         f"{len(images)} `images`")
+    refs, out = list(images), []
+    for m in messages:
+        content = m.get("content") if isinstance(m, dict) else None
+        if isinstance(content, str) and IMAGE_PLACEHOLDER in content:
+            content = _split_placeholders(content, refs)
+        elif isinstance(content, list):
+            parts = []
+            for p in content:
+                if isinstance(p, dict) and p.get("type") == "text" and \
+                        IMAGE_PLACEHOLDER in str(p.get("text", "")):
+                    parts += _split_placeholders(str(p["text"]), refs)
+                elif _is_slot(p):
+                    parts.append({**p, "image": refs.pop(0)})
+                else:
+                    parts.append(p)
+            content = parts
+        out.append({**m, "content": content} if isinstance(m, dict) else m)
+    return out
+
+
 def prompt_messages(record: dict, system: str | None = None) -> list[dict]:
     """The turns to prompt with: `messages` up to the last non-assistant turn, else the question."""
-    messages = record.get("messages")
+    messages = record_messages(record)
     if isinstance(messages, list) and messages:
         end = len(messages)
         while end and isinstance(messages[end - 1], dict) and messages[end - 1].get("role") == "assistant":

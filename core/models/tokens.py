@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..records.media import open_image
-from .chat import flatten_text, image_refs
+from .chat import flatten_text, image_refs, record_messages
 
 IMAGE_PAD = "<|image_pad|>"
 
@@ -31,8 +31,9 @@ class Example:
 
 
 def conversation(record: dict) -> list[dict]:
-    """`messages`, or question/answer-style records as a user turn and an assistant turn."""
-    messages = record.get("messages")
+    """`messages` (images in a top-level list resolved into their turns: chat.record_messages),
+    or question/answer-style records as a user turn and an assistant turn."""
+    messages = record_messages(record)
     if isinstance(messages, list) and any(isinstance(m, dict) and m.get("role") == "assistant"
                                           for m in messages):
         return messages
@@ -147,6 +148,13 @@ def tokenize(example: Example, bundle, max_len: int) -> dict:
     if images:
         out.update(pixel_values=batch["pixel_values"], image_grid_thw=batch["image_grid_thw"])
     return out
+
+
+def labelled_after_truncation(example: Example, bundle, max_len: int) -> bool:
+    """Does a text example keep an assistant token to predict after truncation to max_len?
+    (The first token is never a target: labels are shifted by one.)"""
+    labels = tokenize(example, bundle, max_len)["labels"]
+    return any(label != -100 for label in labels[1:])
 
 
 class TokenDataset:

@@ -9,7 +9,7 @@ deepspeed is imported only when a DeepSpeed engine is built.
 from . import dist
 from .config import TrainConfig
 from .data import causal_lm_loss, count_tokens, pad_collate
-from .loop import Interrupted, Trainer, default_optimizer, fit, plan_steps
+from .loop import Interrupted, Trainer, check_output_dir, default_optimizer, fit, plan_steps
 
 __all__ = ["dist", "TrainConfig", "causal_lm_loss", "count_tokens", "pad_collate", "Interrupted",
-           "Trainer", "default_optimizer", "fit", "plan_steps"]
+           "Trainer", "check_output_dir", "default_optimizer", "fit", "plan_steps"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass
 
 from .schedules import SCHEDULES
@@ -30,6 +31,7 @@ class TrainConfig:
     save_steps: int = 0                     # 0: save at the end (and on Ctrl-C) only
     save_total_limit: int = 2               # checkpoints kept; 0 keeps all
     resume: str | None = None               # None | "auto" (latest in output_dir) | a checkpoint
+    overwrite_output_dir: bool = False      # start anew in a non-empty output_dir (old checkpoints go)
     deepspeed: str | None = None            # a DeepSpeed JSON config ("auto" values filled in)
     zero: int | None = None                 # ZeRO stage 0-3 without a config file
     bf16: bool = False
@@ -47,6 +49,14 @@ class TrainConfig:
             problems.append("batch size and gradient accumulation steps must be at least 1")
         if not 0 <= self.warmup_ratio < 1:
             problems.append("warmup_ratio must be in [0, 1)")
+        if self.resume not in (None, "auto") and not _is_checkpoint(self.resume):
+            what = "a file" if os.path.isfile(self.resume) else \
+                "a folder with no trainer_state.json" if os.path.isdir(self.resume) else "missing"
+            problems.append(f"--resume {self.resume}: neither `auto` nor a checkpoint folder "
+                            f"(it is {what}; to continue the latest checkpoint in --output-dir "
+                            f"give `--resume auto`)")
+        if self.resume and self.overwrite_output_dir:
+            problems.append("--resume and --overwrite-output-dir pull opposite ways; pick one")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -59,3 +69,7 @@ class TrainConfig:
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+
+def _is_checkpoint(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "trainer_state.json"))

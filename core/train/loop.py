@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
 import signal
 import time
 from dataclasses import asdict
@@ -29,7 +30,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from ..errors import UsageError
+from ..errors import OutputError, UsageError
 from . import checkpoint, data, dist
 from .config import TrainConfig
 from .engines import make_engine
@@ -69,11 +70,33 @@ def default_optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
                              betas=(cfg.adam_beta1, cfg.adam_beta2), eps=cfg.adam_epsilon)
 
 
+def check_output_dir(cfg: TrainConfig, remove: bool = True) -> None:
+    """HF Trainer's rule: a run starts in an empty (or new) output_dir unless it resumes
+    (--resume) or starts over (--overwrite-output-dir, which deletes the old checkpoint-N
+    folders so two runs' checkpoints never mix). UsageError otherwise; OutputError when the
+    folder cannot be created."""
+    try:
+        os.makedirs(cfg.output_dir, exist_ok=True)
+        held = sorted(os.listdir(cfg.output_dir))
+    except OSError as e:
+        raise OutputError(f"--output-dir {cfg.output_dir}: cannot create: {e.strerror}") from None
+    if not held or cfg.resume:
+        return
+    if not cfg.overwrite_output_dir:
+        shown = ", ".join(held[:4]) + (", ..." if len(held) > 4 else "")
+        raise UsageError(f"--output-dir {cfg.output_dir} is not empty ({shown}): give --resume "
+                         "auto to continue its run, or --overwrite-output-dir to start a new one")
+    for _, path in checkpoint.checkpoints(cfg.output_dir) if remove else ():
+        shutil.rmtree(path, ignore_errors=True)
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig, model, total_steps: int | None = None,
                  n_examples: int | None = None, optimizer=None, local_rank: int | None = None):
         self.cfg = cfg
         self.info = dist.setup(local_rank, need_group=cfg.uses_deepspeed)
+        check_output_dir(cfg, remove=self.info.is_main)   # every rank decides alike, then
+        dist.barrier()                                    # rank 0 writes train_config.json
         self.total_steps = total_steps or plan_steps(cfg, n_examples or 0, self.info.world_size)
         if cfg.gradient_checkpointing:
             model.gradient_checkpointing_enable()
@@ -86,10 +109,14 @@ class Trainer:
         self.metrics = Metrics(cfg.metrics, cfg.tensorboard) if self.info.is_main else NullMetrics()
         self.state = checkpoint.TrainerState(config=asdict(cfg))
         self._stop, self._last_saved = False, -1
+        self.finished = False     # resumed from a checkpoint that already holds every step
         if self.info.is_main:
-            os.makedirs(cfg.output_dir, exist_ok=True)
-            with open(os.path.join(cfg.output_dir, "train_config.json"), "w") as f:
-                f.write(cfg.to_json())
+            try:
+                with open(os.path.join(cfg.output_dir, "train_config.json"), "w") as f:
+                    f.write(cfg.to_json())
+            except OSError as e:
+                raise OutputError(f"--output-dir {cfg.output_dir}: cannot write: "
+                                  f"{e.strerror}") from None
         self._resume()
         self._install_signals()
 
@@ -106,6 +133,12 @@ class Trainer:
         self.state = checkpoint.load(self.engine, path, self.info)
         self._last_saved = self.state.step
         log.info("resumed from %s at step %d", path, self.state.step)
+        self.finished = self.state.step >= self.total_steps
+        if self.finished:
+            log.warning("the checkpoint is at step %d, at or past this run's %d steps: nothing "
+                        "to train, the model in %s is left as it is (raise --max-steps or "
+                        "--num-train-epochs to train on)", self.state.step, self.total_steps,
+                        self.cfg.output_dir)
 
     def _install_signals(self) -> None:
         def on_signal(signum, frame):
@@ -140,19 +173,25 @@ class Trainer:
         self._last_saved = self.state.step
         return path
 
-    def maybe_save(self) -> None:
-        """Save on the save_steps schedule; on a signal, save and raise Interrupted."""
+    def maybe_save(self, since: int | None = None) -> None:
+        """Save on the save_steps schedule (a multiple of save_steps passed since step `since`,
+        the previous call's step: trainers that take several steps between calls); on a
+        signal, save and raise Interrupted."""
         if self.stop_requested():
             path = self.save() if self._last_saved != self.state.step else \
                 os.path.join(self.cfg.output_dir, f"checkpoint-{self.state.step}")
             log.warning("stopped at step %d; resume with --resume (checkpoint %s)",
                         self.state.step, path)
             raise Interrupted(path)
-        if self.cfg.save_steps and self.state.step % self.cfg.save_steps == 0:
+        every, since = self.cfg.save_steps, self.state.step - 1 if since is None else since
+        if every and self.state.step // every > since // every:
             self.save()
 
     def save_model(self, path: str, processor=None) -> None:
-        """The trained model as an HF folder (gathered from every rank), with its processor."""
+        """The trained model as an HF folder (gathered from every rank), with its processor;
+        nothing when the run resumed with nothing left to train (the old model stays)."""
+        if self.finished:
+            return
         state = self.engine.full_state_dict()
         if self.info.is_main:
             self.engine.module.save_pretrained(path, state_dict=state)

@@ -11,7 +11,11 @@ from ..records.jsonl import dumps
 
 class Metrics:
     def __init__(self, path: str | None = None, tensorboard: str | None = None):
-        self._file = open(path, "ab") if path else None
+        try:
+            self._file = open(path, "ab") if path else None
+        except OSError as e:
+            from ..errors import OutputError
+            raise OutputError(f"--metrics {path}: cannot write: {e.strerror}") from None
         self._out = self._file or sys.stdout.buffer
         self._tb = None
         if tensorboard:

@@ -9,7 +9,8 @@ the remaining `total - warmup` steps, with progress p = (s - warmup) / (total - 
     cosine_min      m + (1 - m) 0.5 (1 + cos(pi p)), m = min_lr_ratio
                     (Fira and GaLore decay to 10% of the peak: min_lr_ratio = 0.1)
 
-A new schedule is one function and one SCHEDULES entry.
+A new schedule is one function and one SCHEDULES entry. Hugging Face's names
+constant_with_warmup and cosine_with_min_lr are accepted as the same curves.
 """
 from __future__ import annotations
 
@@ -38,7 +39,10 @@ def cosine_min(step: int, warmup: int, total: int, min_lr_ratio: float = 0.1) ->
 
 
 SCHEDULES: dict[str, Callable[..., float]] = {
-    "constant": constant, "linear": linear, "cosine": cosine, "cosine_min": cosine_min}
+    "constant": constant, "linear": linear, "cosine": cosine, "cosine_min": cosine_min,
+    # Hugging Face's names for the same curves (every schedule here warms up first, so HF's
+    # constant_with_warmup is `constant`; cosine_with_min_lr decays to min_lr_ratio x peak)
+    "constant_with_warmup": constant, "cosine_with_min_lr": cosine_min}
 
 
 def multiplier(name: str, warmup: int, total: int, min_lr_ratio: float = 0.1) -> Callable[[int], float]:

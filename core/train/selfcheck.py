@@ -48,7 +48,10 @@ def run(args) -> None:
                       gradient_accumulation_steps=args.gradient_accumulation_steps,
                       lr_scheduler_type=args.lr_scheduler_type, warmup_steps=args.warmup_steps,
                       save_steps=args.save_steps, zero=args.zero, deepspeed=args.deepspeed,
-                      resume=args.resume, seed=args.seed)
+                      resume=args.resume, seed=args.seed,
+                      # the folder holds the tiny model built above: a fresh self-check starts
+                      # over in it (old checkpoint-N folders go), --resume continues it
+                      overwrite_output_dir=not args.resume)
     examples = packed_examples(tokenizer, args.examples, args.seq_len)
     trainer = Trainer(cfg, model, n_examples=len(examples), local_rank=args.local_rank)
 

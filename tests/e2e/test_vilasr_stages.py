@@ -41,7 +41,7 @@ def test_cold_start_then_reflective_rejection_sampling(cli, tmp_path):
     assert rrs.rc == 0 and len(kept) + len(dropped) == 16            # accepted + rejected = sampled
     assert len(kept) >= 8, rrs.stderr                                 # memorised: mostly well formed
     for rec in kept:
-        assert rec["format"] == 1.0 and rec["end_reason"] == "answer" and rec["num_turns"] >= 3
+        assert rec["format"] == 1.0 and rec["finish_reason"] == "answer" and rec["num_turns"] >= 3
     assert len({(r["source_id"], r["seed"]) for r in kept + dropped}) == 16
 
     sft2 = cli(["sft", "--model", str(tmp_path / "cold"), "--output-dir", str(tmp_path / "rrs"),

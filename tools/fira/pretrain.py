@@ -168,9 +168,10 @@ def run(items, cfg: PretrainConfig, train_cfg, policy, local_rank=None):
     from thinkpipe.core.errors import UsageError
     from thinkpipe.core.models.loading import quiet_transformers
     from thinkpipe.core.records import read_records
-    from thinkpipe.core.train import Trainer, dist, fit, pad_collate
+    from thinkpipe.core.train import Trainer, check_output_dir, dist, fit, pad_collate
 
     check_scale(train_cfg)
+    check_output_dir(train_cfg, remove=False)      # before reading the corpus
     quiet_transformers()
     info = dist.setup(local_rank, need_group=train_cfg.uses_deepspeed)
     tokenizer = AutoTokenizer.from_pretrained(cfg.tokenizer)

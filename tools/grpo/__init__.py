@@ -19,7 +19,8 @@ used loss per micro-batch of 1 (per-sequence mean), clip 0.2/0.3, no KL, lr 1e-6
 `--loss-type grpo --epsilon-high 0.3 --beta 0`; Video-R1 takes one on-policy step without
 clipping in effect and beta 0.04. Sample seeds derive from (seed, epoch, prompt, sample), so a
 run resumed from a checkpoint continues with the same rollouts. Trust-GRPO's thinking reward
-and T-GRPO's frame shuffling are not part of this command yet.
+and T-GRPO's frame shuffling are not part of this command yet. --max-steps counts optimizer
+steps: with --num-iterations μ a rollout batch gives μ steps, each with its metrics row.
 """
 from __future__ import annotations
 
@@ -70,21 +71,33 @@ class GRPOConfig:
                             f"{len(self.rewards)} --reward specs")
         if self.num_iterations < 1:
             problems.append("--num-iterations must be at least 1")
+        if self.rollouts_path:
+            from thinkpipe.core.records import resolve_format
+            resolve_format(self.rollouts_path, None)      # UsageError for x.csv, before loading
         if problems:
             raise ValueError("; ".join(problems))
 
 
-def prompts_from(items: Iterator[tuple[str, dict]], config: GRPOConfig, policy):
-    """(id, record, prompt messages) for every usable record; bad ones go to the policy."""
+def prompts_from(items: Iterator[tuple[str, dict]], config: GRPOConfig, policy, bundle=None):
+    """(id, record, prompt messages) for every usable record; bad ones go to the policy: a
+    prompt that cannot be built or that the model cannot take (an unreadable image, images for
+    a text-only model), or no gold `answer` for a reward that needs one (accuracy, vilasr)."""
     import hashlib
 
     from thinkpipe.core.drawing.rollout import prompt_for
+    from thinkpipe.core.models.chat import render
     from thinkpipe.core.records.jsonl import dumps
+    from thinkpipe.core.rewards import NEEDS_ANSWER
 
+    gold = sorted(set(config.rewards) & NEEDS_ANSWER)
     out, seen = [], set()
     for where, record in items:
         try:
+            if gold and record.get("answer") is None:
+                raise ValueError(f"no gold `answer` for the {gold[0]} reward")
             prompt = prompt_for(record, config.system, config.rollout.tools == "draw")
+            if bundle is not None:
+                render(bundle, prompt)
         except (ValueError, OSError) as e:
             policy.handle(where, str(e), dumps(record))
             continue
@@ -101,15 +114,23 @@ def prompts_from(items: Iterator[tuple[str, dict]], config: GRPOConfig, policy):
 
 
 def train(items, config: GRPOConfig, policy, local_rank=None):
+    """Optimizer steps until --max-steps (or the epochs' rollout batches x num_iterations);
+    checkpoints at rollout-batch boundaries, so a resumed run regenerates nothing it used."""
+    from thinkpipe.core.train import check_output_dir
+
     from .trainer import GRPORun
 
-    prompts = prompts_from(items, config, policy)
-    run = GRPORun(config, prompts, local_rank)
+    check_output_dir(config.train, remove=False)     # before loading a model
+    run = GRPORun(config, items, policy, local_rank)
     trainer = run.trainer
     try:
-        while trainer.state.step < run.rollouts * config.num_iterations:
-            trainer.log(run.step())
-            trainer.maybe_save()
+        if trainer.finished:
+            return trainer.state
+        while trainer.state.step < trainer.total_steps:
+            start = trainer.state.step
+            for row in run.steps(trainer.total_steps - start):
+                trainer.log(row)
+            trainer.maybe_save(since=start)
         if trainer._last_saved != trainer.state.step:
             trainer.save()
         trainer.save_model(config.train.output_dir, run.bundle.processor or run.bundle.tokenizer)

@@ -22,7 +22,8 @@ import time
 
 import torch
 
-from thinkpipe.core.errors import UsageError
+from thinkpipe.core.errors import RunFailed, UsageError
+from thinkpipe.core.records import resolve_format
 from thinkpipe.core.records.jsonl import dumps
 from thinkpipe.core.train import Trainer, dist
 from thinkpipe.core.train.data import permutation
@@ -30,11 +31,13 @@ from thinkpipe.core.train.data import permutation
 from . import losses
 from .batch import Completion, encode, forward, padded
 from .engine import HFEngine
+from .rollouts import RolloutLog
 
 log = logging.getLogger("thinkpipe.grpo")
 # fields of a prompt record that describe its own trace or scoring, not the new trajectory
-TRACE_FIELDS = {"messages", "images", "response", "responses", "num_turns", "reflection",
-                "end_reason", "format", "score", "status", "extracted", "rewards", "reward"}
+TRACE_FIELDS = {"messages", "response", "responses", "num_turns", "reflection", "end_reason",
+                "finish_reason", "format", "score", "status", "extracted", "extract_method",
+                "verifier", "score_detail", "prediction_from", "rewards", "reward"}
 
 
 def batch_plan(per_device: int, accumulation: int, group: int, world: int) -> tuple[int, int]:
@@ -46,6 +49,15 @@ def batch_plan(per_device: int, accumulation: int, group: int, world: int) -> tu
             f"gradient_accumulation_steps {accumulation} = {per_rank}, not a multiple of "
             f"--num-generations {group}: each device must hold whole groups")
     return per_rank // group, per_rank // group * world
+
+
+def planned_steps(config, n_prompts: int, per_step: int) -> int:
+    """Optimizer steps of the run: --max-steps, else whole epochs of rollout batches, each
+    trained on num_iterations times (one optimizer step per pass)."""
+    if config.train.max_steps:
+        return config.train.max_steps
+    rollouts = math.ceil(config.train.num_train_epochs * n_prompts / per_step)
+    return max(1, rollouts) * config.num_iterations
 
 
 def sample_seed(seed: int, epoch: int, prompt_index: int, k: int) -> int:
@@ -76,6 +88,7 @@ def score(completions: list[Completion], record_of: dict, reward_fns, weights) -
     for c in completions:
         view = {k: v for k, v in record_of[c.prompt_id].items() if k not in ("response", "responses")}
         view["messages"] = c.traj.messages
+        view["finish_reason"] = c.traj.reason     # a cut-off completion scores as truncated
         total = 0.0
         for fn, w in zip(reward_fns, weights):
             parts = fn(view)
@@ -89,21 +102,24 @@ def score(completions: list[Completion], record_of: dict, reward_fns, weights) -
 
 
 class GRPORun:
-    def __init__(self, config, prompts: list[tuple[str, dict, list[dict]]], local_rank=None):
+    def __init__(self, config, items, policy, local_rank=None):
+        """Load the policy, then read the prompts (each checked against the model: a prompt it
+        cannot take is a bad record under --on-error), then plan the run and build the engine."""
         from thinkpipe.core.models import load
         from thinkpipe.core.rewards import load_reward
+
+        from . import prompts_from
 
         self.cfg = config
         self.info = dist.setup(local_rank, need_group=config.train.uses_deepspeed)
         self.per_rank, self.per_step = batch_plan(config.train.per_device_train_batch_size,
                                                   config.train.gradient_accumulation_steps,
                                                   config.num_generations, self.info.world_size)
-        rollouts = math.ceil(config.train.num_train_epochs * len(prompts) / self.per_step) \
-            if not config.train.max_steps else math.ceil(config.train.max_steps / config.num_iterations)
-        self.rollouts = max(1, rollouts)
         self.bundle = load(config.model, device=str(self.info.device), train=True)
+        prompts = prompts_from(items, config, policy, self.bundle)
         self.trainer = Trainer(config.train, self.bundle.model,
-                               total_steps=self.rollouts * config.num_iterations, local_rank=local_rank)
+                               total_steps=planned_steps(config, len(prompts), self.per_step),
+                               local_rank=local_rank)
         self.ref = self._reference() if config.beta > 0 else None
         self.engine = HFEngine(self.bundle, self.trainer.engine.module, config.rollout)
         self.reward_fns = [load_reward(s) for s in config.rewards]
@@ -112,11 +128,12 @@ class GRPORun:
         self.stream = PromptStream(prompts, config.train.seed, self.trainer.state)
         self.pad = self.bundle.tokenizer.pad_token_id or 0
         self.warned: set[str] = set()
-        self.rollout_file = None
+        self.rollout_log = None
         if config.rollouts_path:
             path = config.rollouts_path if self.info.world_size == 1 else \
                 f"{config.rollouts_path}.rank{self.info.rank}"
-            self.rollout_file = open(path, "ab")
+            resumed = self.trainer.state.step if config.train.resume else None
+            self.rollout_log = RolloutLog(path, resumed, resolve_format(config.rollouts_path, None))
 
     def _reference(self):
         """The frozen reference policy, sharded like the policy under ZeRO-3."""
@@ -165,7 +182,9 @@ class GRPORun:
             filler = [Completion(c.prompt_id, 0, c.sample, c.traj, c.prompt_len, dict(c.rewards),
                                  c.reward, 0.0, trained=False) for c in kept[-1]] if kept else []
             if not filler:
-                raise UsageError("--filter-groups found no group with differing rewards")
+                raise RunFailed(f"--filter-groups found no group with differing rewards in "
+                                f"{rounds} sampling round(s) (--max-filter-rounds): every group's "
+                                "rewards tie, so there is nothing to learn from")
             kept.append(filler)
         flat = []
         for i, group in enumerate(kept[:self.per_rank]):
@@ -195,7 +214,10 @@ class GRPORun:
                 log.warning("reward %s is constant within every group: group normalisation "
                             "cancels it, so it changes no advantage", name)
 
-    def step(self) -> dict:
+    def steps(self, budget: int):
+        """One rollout batch, trained on for min(num_iterations, budget) optimizer steps: a
+        metrics row per step (--max-steps counts optimizer steps, so a budget can end a batch's
+        iterations early)."""
         cfg, info, trainer = self.cfg, self.info, self.trainer
         t_start = time.perf_counter()
         comps, stats = self.collect()
@@ -208,20 +230,21 @@ class GRPORun:
         live = [c for c in comps if c.tokens is not None]
         self._reference_logprobs(live)
         stats["time_reward"] = time.perf_counter() - t1
+        self._write_rollouts(comps, trainer.state.step + 1)
         micro = cfg.train.per_device_train_batch_size
         batches = [comps[i:i + micro] for i in range(0, len(comps), micro)]
         norm = dist.all_reduce_sum(self._normaliser(comps), info.device) or 1.0
-        t2 = time.perf_counter()
-        sums = {"loss": 0.0, "clipped": 0.0, "kl": 0.0, "entropy": 0.0, "tokens": 0.0}
-        for it in range(cfg.num_iterations):
+        for it in range(min(cfg.num_iterations, budget)):
+            t2 = time.perf_counter()
+            sums = {"loss": 0.0, "clipped": 0.0, "kl": 0.0, "entropy": 0.0, "tokens": 0.0}
             lr = trainer.engine.lr()
             for j, mb in enumerate(batches):
-                self._micro(mb, norm, j == len(batches) - 1, sums, first=it == 0)
+                self._micro(mb, norm, j == len(batches) - 1, sums)
             grad_norm = trainer.optimizer_step()
             self.engine.sync()
-        stats["time_update"] = time.perf_counter() - t2
-        self._write_rollouts(comps)
-        return self._metrics(comps, stats, sums, lr, grad_norm, time.perf_counter() - t_start)
+            stats["time_update"] = time.perf_counter() - t2
+            yield self._metrics(comps, stats, sums, lr, grad_norm, it,
+                                time.perf_counter() - (t_start if it == 0 else t2))
 
     def _normaliser(self, comps: list[Completion]) -> float:
         mask = [c for c in comps if c.trained]
@@ -246,7 +269,7 @@ class GRPORun:
                     for c, row in zip(mb, logp):
                         c.ref_logp = row[:len(c.tokens["input_ids"]) - 1].cpu()
 
-    def _micro(self, mb: list[Completion], norm: float, last: bool, sums: dict, first: bool):
+    def _micro(self, mb: list[Completion], norm: float, last: bool, sums: dict):
         cfg, info = self.cfg, self.info
         live = [c for c in mb if c.tokens is not None]
         if not live:  # keep collectives in step with the other ranks: a zero-loss backward
@@ -255,7 +278,7 @@ class GRPORun:
             self.trainer.engine.backward(zero, last)
             return
         logp, mask, ent = forward(self.trainer.engine.model, live, self.pad, info.device,
-                                  entropy=first)
+                                  entropy=True)
         trained = torch.tensor([float(c.trained) for c in live], device=info.device)
         mask = mask * trained.unsqueeze(1)
         width = logp.shape[1]
@@ -268,29 +291,35 @@ class GRPORun:
                                       cfg.rollout.max_total_tokens)
         self.trainer.engine.backward(contrib * info.world_size / norm, last)
         sums["loss"] += float(contrib.detach()) / norm  # summed over ranks in _metrics
-        if first:
-            sums["clipped"] += float(out.clipped.sum())
-            sums["kl"] += float(out.kl.detach().sum())
-            sums["entropy"] += float(ent.sum()) if ent is not None else 0.0
-            sums["tokens"] += float(mask.sum())
+        # every statistic over the same tokens: those trained on (mask, after --mask-truncated-
+        # completions and the other exclusions), so entropy <= ln(vocabulary size)
+        sums["clipped"] += float(out.clipped.sum())
+        sums["kl"] += float(out.kl.detach().sum())
+        sums["entropy"] += float((ent * mask).sum())
+        sums["tokens"] += float(mask.sum())
 
-    def _write_rollouts(self, comps: list[Completion]) -> None:
-        if self.rollout_file is None:
+    def _write_rollouts(self, comps: list[Completion], step: int) -> None:
+        """Every trajectory of the batch as a record eval and reject-sample read: the prompt
+        record's fields (its images included), `response` (the last assistant turn), `turns`,
+        rewards, advantage and `finish_reason`; `step` is the first optimizer step it trains."""
+        if self.rollout_log is None:
             return
-        step = self.trainer.state.step
+        rows = []
         for c in comps:
             rec = self.record_of[c.prompt_id]
             base = {k: v for k, v in rec.items() if k not in TRACE_FIELDS}
+            if isinstance(rec.get("messages"), list):     # the prompt, without a stored trace
+                base["messages"] = prompt_turns(rec["messages"])
             turns = [m["content"] for m in c.traj.messages[c.prompt_len:] if m["role"] == "assistant"]
-            self.rollout_file.write(dumps({
+            rows.append({
                 **base, "id": f"{c.prompt_id}-step{step}-g{c.group}-s{c.sample}",
                 "prompt_id": c.prompt_id, "step": step, "group": c.group, "sample": c.sample,
                 "seed": c.traj.seed, "response": turns[-1] if turns else "", "turns": turns,
                 "rewards": c.rewards, "reward": c.reward, "advantage": c.advantage,
-                "num_turns": c.traj.turns, "end_reason": c.traj.reason, "trained": c.trained}))
-        self.rollout_file.flush()
+                "num_turns": c.traj.turns, "finish_reason": c.traj.reason, "trained": c.trained})
+        self.rollout_log.write(rows)
 
-    def _metrics(self, comps, stats, sums, lr, grad_norm, seconds) -> dict:
+    def _metrics(self, comps, stats, sums, lr, grad_norm, iteration, seconds) -> dict:
         info = self.info
         valid = [c for c in comps if c.reward is not None]
         keys = sorted({k for c in comps for k in c.rewards})
@@ -302,27 +331,37 @@ class GRPORun:
                  **{k: stats[k] for k in ("rounds", "tied_groups", "groups")}}
         total = {k: dist.all_reduce_sum(v, info.device) for k, v in local.items()}
         n, nv = max(1, total["n"]), max(1, total["n_valid"])
+
+        def per_token(value: float) -> float | None:   # None: no token was trained on
+            return value / total["tokens"] if total["tokens"] else None
         mean = total["r_sum"] / nv
         st = self.trainer.state
         row = {"step": st.step, "epoch": st.epoch + st.micro / max(1, len(self.stream.prompts)),
                "loss": total["loss"], "lr": lr, "grad_norm": grad_norm,
                "reward": mean, "reward_std": math.sqrt(max(0.0, total["r_sq"] / nv - mean ** 2)),
                **{f"rewards/{k}": total[f"c:{k}"] / n for k in keys},
-               "kl": total["kl"] / max(1.0, total["tokens"]),
-               "clip_fraction": total["clipped"] / max(1.0, total["tokens"]),
-               "entropy": total["entropy"] / max(1.0, total["tokens"]),
+               "kl": per_token(total["kl"]), "clip_fraction": per_token(total["clipped"]),
+               "entropy": per_token(total["entropy"]), "iteration": iteration,
                "completion_length": total["len_sum"] / n, "turns": total["turns"] / n,
                "truncated_fraction": total["truncated"] / n,
                "tied_group_fraction": total["tied_groups"] / max(1.0, total["groups"]),
                "sampling_rounds": total["rounds"] / info.world_size,
                "trained_tokens": total["tokens"], "tokens_per_s": total["tokens"] / seconds,
-               "time_rollout": stats["time_rollout"], "time_reward": stats["time_reward"],
+               "time_rollout": stats["time_rollout"] if iteration == 0 else 0.0,
+               "time_reward": stats["time_reward"] if iteration == 0 else 0.0,
                "time_update": stats["time_update"], "step_s": seconds}
         return row
 
     def close(self) -> None:
-        if self.rollout_file is not None:
-            self.rollout_file.close()
+        if self.rollout_log is not None:
+            self.rollout_log.close()
+
+
+def prompt_turns(messages: list) -> list:
+    """The turns before the first assistant turn."""
+    first = next((i for i, m in enumerate(messages)
+                  if isinstance(m, dict) and m.get("role") == "assistant"), len(messages))
+    return messages[:first]
 
 
 def _tied(group: list[Completion]) -> bool:

@@ -24,11 +24,11 @@ depend on batching, --shard or the number of ranks.
 """
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from thinkpipe.core.drawing.rollout import RolloutConfig
+from thinkpipe.core.records.ids import record_id, sample_seed
 
 from .samples import Sample, judge_sample, samples_from_record, to_record
 
@@ -88,21 +88,12 @@ class RejectConfig:
     records_per_batch: int = 8
 
     def __post_init__(self):
-        if self.keep not in ("all", "first", "best") and not str(self.keep).isdigit():
-            raise ValueError("--keep is all, first, best or a number")
+        if self.keep not in ("all", "first", "best") and not (str(self.keep).isdigit()
+                                                              and int(self.keep) >= 1):
+            raise ValueError(f"--keep is all, first, best or a number N >= 1, not {self.keep!r} "
+                             "(to keep nothing, leave -o out and write only --rejected)")
         if self.num_samples < 1:
             raise ValueError("--num-samples must be at least 1")
-
-
-def record_id(record: dict) -> str:
-    if record.get("id") is not None:
-        return str(record["id"])
-    payload = repr((record.get("question"), record.get("answer"), record.get("images")))
-    return "r" + hashlib.sha256(payload.encode()).hexdigest()[:12]
-
-
-def sample_seed(seed: int, rid: str, k: int) -> int:
-    return int(hashlib.sha256(f"{seed}:{rid}:{k}".encode()).hexdigest()[:8], 16)
 
 
 def select(samples: list[Sample], config: RejectConfig) -> None:

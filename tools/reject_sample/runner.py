@@ -11,7 +11,9 @@ import heapq
 import os
 from dataclasses import dataclass, field
 
+from thinkpipe.core.drawing.rollout import prompt_for
 from thinkpipe.core.errors import UsageError
+from thinkpipe.core.models.chat import render
 from thinkpipe.core.records import RecordWriter, media
 from thinkpipe.core.records.jsonl import dumps, loads
 
@@ -21,7 +23,8 @@ from .samples import samples_from_record
 
 @dataclass
 class Stats:
-    records: int = 0
+    read: int = 0                                     # records this run read (good ones)
+    records: int = 0                                  # records whose samples were judged
     without_samples: int = 0                          # no --model and no `responses`
     sampled: int = 0
     accepted: int = 0
@@ -43,14 +46,15 @@ class Stats:
 
     def text(self) -> str:
         pct = lambda a, b: f"{100 * a / b:.1f}%" if b else "n/a"  # noqa: E731
-        parts = [f"{self.records} records, {self.sampled} samples, {self.accepted} accepted "
-                 f"({pct(self.accepted, self.sampled)}), {self.sampled - self.accepted} rejected"]
+        parts = [f"{self.read} records read, {self.records} with samples: {self.sampled} samples, "
+                 f"{self.accepted} accepted ({pct(self.accepted, self.sampled)}), "
+                 f"{self.sampled - self.accepted} rejected"]
         if self.passed:
             parts.append("met: " + ", ".join(f"{k} {pct(v, self.sampled)}"
                                              for k, v in self.passed.items()))
         if self.without_samples:
-            parts.append(f"{self.without_samples} record(s) had no `responses` to filter "
-                         "(give --model to sample)")
+            parts.append(f"{self.without_samples} record(s) had no `responses` or `response` "
+                         "to filter (give --model to sample)")
         if len(self.by_task) > 1 or self.by_task.keys() - {"all"}:
             parts.append("by task: " + ", ".join(f"{k} {pct(a, n)}" for k, (a, n) in
                                                    sorted(self.by_task.items())))
@@ -76,15 +80,27 @@ def _groups(items, config, policy, bundle, reward_fns, info, stats):
     rank, world = (info.rank, info.world_size) if info else (0, 1)
     mine = ((i, where, rec) for i, (where, rec) in enumerate(items) if i % world == rank)
     checked = []
+    needs_gold = any(r.name == "correct" for r in config.require)
     for i, where, rec in mine:
+        stats.read += 1
+        if bundle is None and rec.get("responses") is None and \
+                not isinstance(rec.get("response"), str):
+            stats.without_samples += 1
+            continue
+        if needs_gold and rec.get("answer") is None:
+            policy.handle(where, "no gold `answer` for --require correct", dumps(rec))
+            continue
         if bundle is None:
-            if rec.get("responses") is None:
-                stats.without_samples += 1
-                continue
             try:
                 samples_from_record(rec, where)
             except ValueError as e:
                 policy.handle(where, str(e), dumps(rec))
+                continue
+        else:
+            try:      # an unreadable image or images for a text-only model: a bad record
+                render(bundle, prompt_for(rec, config.system, config.rollout.tools == "draw"))
+            except (ValueError, OSError) as e:
+                policy.handle(where, f"cannot build the prompt: {e}", dumps(rec))
                 continue
         checked.append((i, where, rec))
         if len(checked) >= config.records_per_batch:
@@ -138,6 +154,8 @@ def run(items, config: RejectConfig, policy, output, fmt, rejected_path, media_d
                            "passed": {str(r): sum(str(r) not in s.failed for s in samples)
                                       for r in config.require}}))
     from thinkpipe.core.train import dist
+    stats.read = int(dist.all_reduce_sum(stats.read, info.device))
+    stats.without_samples = int(dist.all_reduce_sum(stats.without_samples, info.device))
     dist.barrier()
     if info.is_main:
         _merge([f"{output}.rank{r}.tmp" for r in range(info.world_size)], output, fmt,

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from thinkpipe.core.drawing.rollout import prompt_for
-from thinkpipe.core.rewards import reflection, score_record, think_answer, vilasr_format
+from thinkpipe.core.rewards import (finish_reason, reflection, score_record, think_answer,
+                                    vilasr_format)
 
 
 @dataclass
@@ -14,7 +15,7 @@ class Sample:
     messages: list[dict]          # prompt + sampled turns (new images as PIL objects)
     prompt_len: int
     seed: int | None = None
-    end_reason: str | None = None
+    finish_reason: str | None = None   # stop | eos | length | answer | turn_tokens | ...
     status: str = ""
     score: float | None = None
     extracted: Any = None
@@ -43,17 +44,36 @@ def _text(content) -> str:
     return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
 
 
+def carried_responses(record: dict):
+    """The samples a record carries: `responses`, else one `response` (a grpo rollout, an eval
+    output) — with its assistant `turns` as one multi-turn sample when a rollout has them."""
+    if isinstance(record.get("responses"), list):
+        return record["responses"]
+    response = record.get("response")
+    if not isinstance(response, str):
+        return None
+    turns = record.get("turns")
+    if isinstance(turns, list) and len(turns) > 1 and all(isinstance(t, str) for t in turns) \
+            and turns[-1] == response:
+        return [[{"role": "assistant", "content": t} for t in turns]]
+    return [response]
+
+
 def samples_from_record(record: dict, where: str) -> list[Sample]:
-    """Samples a record already carries in `responses`: strings (one assistant turn each) or
-    message lists (the turns after the prompt, or a whole conversation with its prompt)."""
-    responses = record.get("responses")
-    if not isinstance(responses, list):
+    """Samples a record already carries in `responses` (or `response`): strings (one assistant
+    turn each) or message lists (the turns after the prompt, or a whole conversation with its
+    prompt)."""
+    responses = carried_responses(record)
+    if responses is None:
         raise ValueError("no `responses` to filter (give --model to sample)")
     try:
         prompt = prompt_for(record)
     except ValueError:        # no question: the samples are judged on their own
         prompt = []
-    seeds = record.get("seeds") if isinstance(record.get("seeds"), list) else []
+    seeds = record.get("seeds") if isinstance(record.get("seeds"), list) else \
+        [record["seed"]] if "responses" not in record and "seed" in record else []
+    single = "responses" not in record     # one carried `response`: its finish_reason is its own
+    reason = finish_reason(record) if single else None
     out = []
     for k, resp in enumerate(responses):
         if isinstance(resp, str):
@@ -65,7 +85,7 @@ def samples_from_record(record: dict, where: str) -> list[Sample]:
                      len(messages)) if whole else len(prompt)
         else:
             raise ValueError(f"responses[{k}] is neither text nor a list of messages")
-        out.append(Sample(k, messages, n, seeds[k] if k < len(seeds) else None))
+        out.append(Sample(k, messages, n, seeds[k] if k < len(seeds) else None, reason))
     return out
 
 
@@ -77,8 +97,11 @@ def judge_sample(sample: Sample, record: dict, config, reward_fns) -> None:
     """Score a sample: correctness (core.rewards), format, reflection, --reward components."""
     drawing = config.rollout.tools == "draw" or any(
         "Action:" in t for t in sample.assistant_texts())
-    view = {k: v for k, v in record.items() if k not in ("responses", "response", "seeds")}
+    view = {k: v for k, v in record.items()
+            if k not in ("responses", "response", "seeds", "finish_reason", "end_reason")}
     view["messages"] = sample.messages
+    if sample.finish_reason is not None:      # a cut-off sample is truncated, not scored
+        view["finish_reason"] = sample.finish_reason
     scored = score_record(view)
     sample.status, sample.score, sample.extracted = scored.status, scored.score, scored.extracted
     texts = sample.assistant_texts()
@@ -120,7 +143,7 @@ def to_record(sample: Sample, record: dict, rid: str) -> dict:
     base = {k: v for k, v in record.items() if k not in ("responses", "response", "seeds", "id")}
     out = {"id": sid, "source_id": rid, **base, "messages": _encode(sample.messages, sid),
            "sample": sample.k, "seed": sample.seed, "num_turns": sample.turns,
-           "end_reason": sample.end_reason, "status": sample.status, "score": sample.score,
+           "finish_reason": sample.finish_reason, "status": sample.status, "score": sample.score,
            "extracted": sample.extracted, "format": sample.format,
            "reflection": sample.reflection, "rewards": sample.rewards}
     if not sample.accepted:

@@ -53,16 +53,23 @@ def freeze_vision(model) -> int:
 
 
 def build_dataset(items: Iterator[tuple[str, dict]], bundle, config: SFTConfig, policy):
-    """Prepare every record (bad ones go to the error policy); skip images that do not fit."""
+    """Prepare every record (bad ones go to the error policy). Skipped and counted: image
+    examples that do not fit --max-seq-length, and text examples whose truncation leaves no
+    assistant token to learn (their loss would be a meaningless 0)."""
     from thinkpipe.core.records.jsonl import dumps
 
-    from thinkpipe.core.models.tokens import TokenDataset, prepare, token_count
-    examples, too_long = [], 0
+    from thinkpipe.core.models.tokens import (TokenDataset, labelled_after_truncation, prepare,
+                                              token_count)
+    examples, too_long, unlabelled = [], 0, 0
     for where, record in items:
         try:
             ex = prepare(record, bundle, where)
-            if bundle.is_vlm and ex.images and token_count(ex, bundle) > config.max_seq_length:
-                too_long += 1
+            if bundle.is_vlm and ex.images:
+                if token_count(ex, bundle) > config.max_seq_length:
+                    too_long += 1
+                    continue
+            elif not labelled_after_truncation(ex, bundle, config.max_seq_length):
+                unlabelled += 1
                 continue
             examples.append(ex)
         except (ValueError, OSError) as e:
@@ -70,6 +77,13 @@ def build_dataset(items: Iterator[tuple[str, dict]], bundle, config: SFTConfig, 
     if too_long:
         log.warning("%d example(s) with images longer than --max-seq-length %d skipped",
                     too_long, config.max_seq_length)
+    if unlabelled:
+        log.warning("%d example(s) skipped: truncated to --max-seq-length %d, no assistant token "
+                    "is left to train on", unlabelled, config.max_seq_length)
+    if not examples and (too_long or unlabelled):
+        from thinkpipe.core.errors import UsageError
+        raise UsageError(f"no training examples: all {too_long + unlabelled} lost their assistant "
+                         f"tokens to --max-seq-length {config.max_seq_length} (raise it)")
     return TokenDataset(examples, bundle, config.max_seq_length)
 
 
@@ -77,10 +91,14 @@ def train(items: Iterator[tuple[str, dict]], config: SFTConfig, policy, local_ra
     """Load, prepare, train, save. Returns the final trainer state."""
     from thinkpipe.core.errors import UsageError
     from thinkpipe.core.models import load
-    from thinkpipe.core.train import Trainer, dist, fit, pad_collate
+    from thinkpipe.core.train import Trainer, check_output_dir, dist, fit, pad_collate
 
+    check_output_dir(config.train, remove=False)      # before loading a model
     info = dist.setup(local_rank, need_group=config.train.uses_deepspeed)
     bundle = load(config.model, device=str(info.device), train=True)
+    if config.freeze_vision and not bundle.is_vlm:
+        raise UsageError(f"--freeze-vision: {config.model} is a text-only model "
+                         f"({bundle.model_type}), it has no vision tower")
     if config.freeze_vision:
         log.info("froze %s vision parameters", f"{freeze_vision(bundle.model):,}")
     dataset = build_dataset(items, bundle, config, policy)

@@ -97,3 +97,80 @@ def test_rollouts_file_and_batch_arithmetic(task, tmp_path):
     assert len(recs) == 16 and {"prompt_id", "group", "sample", "reward", "advantage", "response"} <= recs[0].keys()
     bad = grpo(task, tmp_path / "b", "--max-steps", "1", "--per-device-train-batch-size", "6")
     assert bad.returncode == 2 and "not a multiple of --num-generations 4" in bad.stderr
+
+
+def test_max_steps_counts_optimizer_steps_and_every_step_logs(task, tmp_path):
+    one = rows(grpo(task, tmp_path / "a", "--max-steps", "1", "--num-iterations", "3",
+                    "--per-device-train-batch-size", "8"))
+    assert [r["step"] for r in one] == [1]
+    four = rows(grpo(task, tmp_path / "b", "--max-steps", "4", "--num-iterations", "2",
+                     "--per-device-train-batch-size", "8"))
+    assert [r["step"] for r in four] == [1, 2, 3, 4] and [r["iteration"] for r in four] == [0, 1, 0, 1]
+    assert four[0]["reward"] == four[1]["reward"] and four[1]["time_rollout"] == 0.0
+
+
+def test_statistics_use_the_trained_tokens_only(task, tmp_path):
+    r = rows(grpo(task, tmp_path / "m", "--max-steps", "1", "--per-device-train-batch-size", "8",
+                  "--max-completion-length", "2", "--mask-truncated-completions"))
+    assert r[0]["truncated_fraction"] == 1.0 and r[0]["trained_tokens"] == 0
+    assert r[0]["entropy"] is None and r[0]["kl"] is None        # was 180 with 0 tokens
+    r = rows(grpo(task, tmp_path / "n", "--max-steps", "1", "--per-device-train-batch-size", "8"))
+    assert 0 < r[0]["entropy"] <= __import__("math").log(1024) + 1e-6
+
+
+def test_rollouts_are_records_in_the_format_the_extension_names(task, tmp_path, cli):
+    import gzip
+
+    import pyarrow.parquet as pq
+    for name in ("r.jsonl.gz", "r.parquet"):
+        rows(grpo(task, tmp_path / f"out-{name}", "--max-steps", "2", "--per-device-train-batch-size", "8",
+                  "--rollouts", str(tmp_path / name)))
+    recs = [json.loads(x) for x in gzip.decompress((tmp_path / "r.jsonl.gz").read_bytes()).splitlines()]
+    assert len(recs) == 16 and recs[0]["finish_reason"] and recs[0]["answer"] in "AB"
+    assert pq.read_metadata(str(tmp_path / "r.parquet")).num_rows == 16
+    scored = cli(["thinkpipe", "eval", "-q", str(tmp_path / "r.parquet")])
+    assert scored.rc == 0 and len(scored.out.splitlines()) == 16
+    kept = cli(["reject-sample", "--require", "correct", "--rejected", str(tmp_path / "rej.jsonl"),
+                str(tmp_path / "r.jsonl.gz")])
+    assert kept.rc == 0 and "16 samples" in kept.stderr
+
+
+def test_rollouts_keep_the_prompt_images(tiny_models, tmp_path, red_png):
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps(
+        {"id": f"i{i}", "question": "Colour?", "answer": "red", "images": [red_png]}) + "\n" for i in range(2)))
+    p = subprocess.run([os.path.join(BIN, "grpo"), "--model", tiny_models["qwen2-vl"], "--output-dir",
+                        str(tmp_path / "o"), "--num-generations", "2", "--per-device-train-batch-size",
+                        "4", "--max-completion-length", "4", "--max-steps", "1", "--rollouts",
+                        str(tmp_path / "r.jsonl"), str(tmp_path / "p.jsonl"), "-q"],
+                       capture_output=True, text=True, env=ENV, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    recs = [json.loads(x) for x in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert len(recs) == 4 and all(r["images"] == [red_png] for r in recs)
+
+
+def test_bad_prompts_and_options_are_refused_before_training(task, tmp_path, tiny_models, red_png):
+    root, model = task
+    (root / "noanswer.jsonl").write_text('{"id": "a", "question": "Q?", "answer": "A"}\n'
+                                         '{"id": "b", "question": "Q?"}\n')
+    base = ["--model", model, "--num-generations", "2", "--per-device-train-batch-size", "2",
+            "--max-steps", "1", "-q"]
+    run = lambda out, *a: subprocess.run([os.path.join(BIN, "grpo"), "--output-dir", str(tmp_path / out),
+                                          *base, *a], capture_output=True, text=True, env=ENV,
+                                         cwd=root, timeout=300)  # noqa: E731
+    p = run("n", str(root / "noanswer.jsonl"))
+    assert p.returncode == 65 and "noanswer.jsonl:2" in p.stderr and "gold `answer`" in p.stderr
+    (root / "img.jsonl").write_text(json.dumps({"question": "Q?", "answer": "A", "images": [red_png]}) + "\n")
+    p = run("i", str(root / "img.jsonl"))
+    assert p.returncode == 65 and "img.jsonl:1" in p.stderr and "text-only" in p.stderr
+    p = run("r", "--resume", str(root / "letters.jsonl"))
+    assert p.returncode == 2 and "neither `auto` nor a checkpoint" in p.stderr
+    (root / "trl.jsonl").write_text("".join(json.dumps({"prompt": f"Say {c}.", "answer": c}) + "\n"
+                                            for c in "AB"))
+    p = run("t", "--reward", "letter:reward", str(root / "trl.jsonl"))
+    assert p.returncode == 0, p.stderr
+    p = run("t", "--reward", "letter:reward", str(root / "trl.jsonl"))
+    assert p.returncode == 2 and "not empty" in p.stderr
+    (root / "tie.py").write_text("def reward(record):\n    return 1.0\n")
+    p = run("f", "--reward", "tie:reward", "--filter-groups", "--max-filter-rounds", "1",
+            str(root / "letters.jsonl"))
+    assert p.returncode == 1 and "no group with differing rewards" in p.stderr
