@@ -75,7 +75,7 @@ def train(tok, valid, test, opt, variant, lr, other_lr, seed, steps) -> dict:
            "--max-steps", str(steps), "--learning-rate", str(lr), "--optimizer", opt,
            "--variant", variant, "--rank", "64", "--alpha", "0.25", "--update-proj-gap", "200",
            "--eval-file", test, "--eval-batches", "100000", "--seed", str(seed),
-           "--output-dir", os.path.join(DATA, "out"), valid, "-q"]
+           "--output-dir", os.path.join(DATA, "out"), "--overwrite-output-dir", valid, "-q"]
     if other_lr is not None:
         cmd += ["--other-lr", str(other_lr)]
     start = time.perf_counter()

@@ -42,7 +42,7 @@ def ours(model: str, root: str) -> dict:
     with open(os.path.join(root, "p.jsonl"), "w") as f:
         f.writelines(json.dumps(p) + "\n" for p in prompts())
     cmd = [os.path.join(os.path.dirname(sys.executable), "grpo"), "--model", model, "--output-dir",
-           os.path.join(root, "ours"), "--reward", "letter:reward", "--num-generations", "4",
+           os.path.join(root, "ours"), "--overwrite-output-dir", "--reward", "letter:reward", "--num-generations", "4",
            "--per-device-train-batch-size", "8", "--max-completion-length", "32",
            "--learning-rate", "1e-3", "--beta", "0.04", "--max-steps", str(STEPS), "p.jsonl", "-q"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root).stdout

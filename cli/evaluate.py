@@ -95,9 +95,18 @@ def evaluate(
     """Score predictions against gold answers with rule-first verifiers: every item gets a
     score, a status and what was extracted; a summary with 95% confidence intervals.
 
-    Records carry a prediction (`response`, or the last assistant turn of `messages`) and a gold
-    `answer`; the question type (`question_type`, else inferred) picks the verifier. Scored
-    records go to stdout; the summary, per --group-by field, goes to stderr and --report.
+    Records carry a prediction (`response`, else the last assistant turn of `messages`;
+    `prediction_from` says which) and a gold `answer`; the question type (`question_type`, else
+    inferred) picks the verifier. Scored records go to stdout; the summary, per --group-by
+    field, goes to stderr and --report. With --model every prediction is generated, seeded by
+    (--seed, record id), and a stored one is never scored.
+
+    Rules: a multiple-choice answer is a letter ((b), full-width letters), a list of letters (AC,
+    A, C), or an option's text, and so is the gold; an answer naming several options is
+    unparseable for a single-answer item and a set for multi-select. Numbers agree to 2 decimals
+    in decimal arithmetic, half away from zero (0.125 ~ 0.13). OCR is 1 - WER on NFC-normalised
+    words, case-sensitive. An output cut off (finish_reason length) before any answer marker is
+    truncated; a prediction that cannot be read (1e999) is unparseable and stays in n.
     """
     with guard("eval", verbose, quiet):
         from thinkpipe.core.errors import UsageError

@@ -86,8 +86,10 @@ def grpo(
     system: Annotated[Optional[str], typer.Option("--system", rich_help_panel=GEN)] = None,
     max_seq_length: Annotated[int, typer.Option("--max-seq-length", min=16, rich_help_panel=GEN)] = 4096,
     rollouts: Annotated[Optional[str], typer.Option(
-        "--rollouts", metavar="FILE", help="Append every trajectory as a record (prompt, group, "
-                                           "sample, text, rewards, advantage).")] = None,
+        "--rollouts", metavar="FILE", help="Write every trajectory as a record eval and "
+                                           "reject-sample read (prompt fields and images, "
+                                           "response, turns, rewards, advantage, finish_reason); "
+                                           "format from the extension.")] = None,
     learning_rate: LearningRate = 1e-6,
     num_train_epochs: NumTrainEpochs = 1.0,
     max_steps: MaxSteps = 0,
@@ -121,12 +123,16 @@ def grpo(
     """Group-relative policy optimisation (GRPO, DAPO, Dr. GRPO) with multi-turn drawing tools;
     metrics as JSONL on stdout, rollouts as records.
 
-    Prompt records (question/options/images/answer, or messages) come from files or stdin. Each
-    step samples G completions per prompt, scores them with the --reward specs, normalises the
-    rewards within each group and takes clipped policy-gradient steps. Completions per device per
-    step = --per-device-train-batch-size x --gradient-accumulation-steps and must hold whole
-    groups of --num-generations. Checkpoints and the final model go to --output-dir; Ctrl-C saves
-    one that --resume continues from.
+    Prompt records (question/options/images/answer, messages, or TRL's prompt) come from files
+    or stdin; each is checked against the model, and for a gold answer when a reward needs one,
+    before training. Each rollout batch samples G completions per prompt, scores them with the
+    --reward specs, normalises the rewards within each group and takes --num-iterations clipped
+    policy-gradient steps; --max-steps counts those optimizer steps, each with its metrics row.
+    Completions per device per step = --per-device-train-batch-size x
+    --gradient-accumulation-steps and must hold whole groups of --num-generations. Checkpoints
+    and the final model go to --output-dir (empty unless --resume or --overwrite-output-dir);
+    Ctrl-C saves one that --resume continues from. --rollouts writes .jsonl, .jsonl.gz or
+    .parquet by its extension.
     """
     with guard("grpo", verbose, quiet):
         from thinkpipe.core.drawing.rollout import RolloutConfig

@@ -61,7 +61,8 @@ def _epilog(examples: str) -> str | None:
     return "Examples:\n\n" + "\n\n".join("\b\n  " + line for line in examples.strip().splitlines())
 
 
-_TYPE_NAMES = [(re.compile(r" ?<list\[str\]>"), "..."), (re.compile(r"<int(?: range)?>"), "INTEGER"),
+_TYPE_NAMES = [(re.compile(r" ?<list\[str\]>"), "..."),
+               (re.compile(r"<int(?: range)?>"), "INTEGER"),
                (re.compile(r"<float(?: range)?>"), "FLOAT"), (re.compile(r"<str>"), "TEXT"),
                (re.compile(r"<([\w.-]+(?:\|[\w.-]+)+)>"), r"[\1]")]
 

@@ -67,9 +67,12 @@ def sft(
     on assistant turns only; single process, torchrun or DeepSpeed ZeRO 0-3.
 
     Records hold `messages` (text and image parts, any number of turns; system, user and
-    observation turns are context). Metrics JSONL go to stdout (one line per logged step);
-    checkpoints and the final model folder (with its processor) go to --output-dir.
-    Ctrl-C saves a checkpoint that --resume continues from.
+    observation turns are context). Images may also sit in a top-level `images` list, as
+    LLaMA-Factory's sharegpt (`<image>` in the text) and TRL (`{"type": "image"}` parts) keep
+    them; slots and images must pair up. A text example truncated to no assistant token is
+    skipped and counted. Metrics JSONL go to stdout (one line per logged step); checkpoints and
+    the final model folder (with its processor) go to --output-dir, which must be empty unless
+    --resume or --overwrite-output-dir. Ctrl-C saves a checkpoint that --resume continues from.
     """
     with guard("sft", verbose, quiet):
         from thinkpipe.core.errors import UsageError

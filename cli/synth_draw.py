@@ -53,7 +53,8 @@ def synth_draw(
     canvas: Annotated[int, typer.Option("--canvas", min=200, rich_help_panel=TASKS_PANEL,
                                         help="Image size in pixels (VILASR's mazes: 616). The "
                                              "smallest that works: maze 200, geometry 360, "
-                                             "relations 340-560 by its largest object count.")] = 616,
+                                             "relations 320-560 by its largest object "
+                                             "count.")] = 616,
     maze_sizes: Annotated[str, typer.Option("--maze-sizes", metavar="N,N,...", rich_help_panel=TASKS_PANEL,
                                             help="Maze grid sizes to draw from.")] = "4,5,6",
     maze_questions: Annotated[Optional[str], typer.Option(

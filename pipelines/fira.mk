@@ -43,11 +43,11 @@ $(OUT)/tok/tokenizer.json:
 	thinkpipe init-model --arch llama $(OUT)/tok
 
 $(OUT)/adamw.jsonl: $(OUT)/train.jsonl $(OUT)/eval.jsonl $(OUT)/tok/tokenizer.json
-	fira-pretrain $(FLAGS) --optimizer adamw --lr 1e-3 $(if $(REST_LR),--other-lr $(REST_LR)) --output-dir $(OUT)/adamw $< > $@
+	fira-pretrain $(FLAGS) --optimizer adamw --lr 1e-3 $(if $(REST_LR),--other-lr $(REST_LR)) --output-dir $(OUT)/adamw --overwrite-output-dir $< > $@
 $(OUT)/galore.jsonl: $(OUT)/train.jsonl $(OUT)/eval.jsonl $(OUT)/tok/tokenizer.json
-	fira-pretrain $(FLAGS) --optimizer galore --lr 1e-2 --output-dir $(OUT)/galore $< > $@
+	fira-pretrain $(FLAGS) --optimizer galore --lr 1e-2 --output-dir $(OUT)/galore --overwrite-output-dir $< > $@
 $(OUT)/fira.jsonl: $(OUT)/train.jsonl $(OUT)/eval.jsonl $(OUT)/tok/tokenizer.json
-	fira-pretrain $(FLAGS) --optimizer fira --lr 1e-2 --output-dir $(OUT)/fira $< > $@
+	fira-pretrain $(FLAGS) --optimizer fira --lr 1e-2 --output-dir $(OUT)/fira --overwrite-output-dir $< > $@
 
 clean:
 	rm -rf $(OUT)

@@ -55,7 +55,7 @@ $(OUT)/cold_sharegpt.jsonl:
 
 # Stage 1: cold-start fine-tune.
 $(OUT)/cold/model.safetensors: $(OUT)/cold.parquet $(if $(filter $(OUT)/base,$(MODEL)),$(OUT)/base/config.json)
-	$(LAUNCH) $$(which sft) --model $(MODEL) --output-dir $(OUT)/cold $(TRAIN) \
+	$(LAUNCH) $$(which sft) --model $(MODEL) --output-dir $(OUT)/cold --overwrite-output-dir $(TRAIN) \
 	  --metrics $(OUT)/cold_metrics.jsonl $(OUT)/cold.parquet
 
 # Stage 2: sample fresh tasks with the cold-start model, keep correct + well-formed + reflective.
@@ -69,7 +69,7 @@ $(OUT)/rrs.parquet: $(OUT)/cold/model.safetensors
 $(OUT)/rrs/model.safetensors: $(OUT)/rrs.parquet
 	@if [ "$$(thinkpipe convert $< -q | wc -l)" -eq 0 ]; then \
 	  echo "stage 2 kept no samples (see $(OUT)/rrs_rejected.parquet); train longer or sample more"; \
-	else $(LAUNCH) $$(which sft) --model $(OUT)/cold --output-dir $(OUT)/rrs $(TRAIN) \
+	else $(LAUNCH) $$(which sft) --model $(OUT)/cold --output-dir $(OUT)/rrs --overwrite-output-dir $(TRAIN) \
 	  --metrics $(OUT)/rrs_metrics.jsonl $(OUT)/rrs.parquet; fi
 
 # Stage 3: GRPO with the drawing tools on fresh tasks (stage 2's model, or stage 1's when stage
@@ -79,7 +79,7 @@ $(OUT)/rl.jsonl:
 
 $(OUT)/rl/model.safetensors: $(OUT)/rrs.parquet $(OUT)/rl.jsonl
 	@start=$(OUT)/rrs; [ -f $(OUT)/rrs/model.safetensors ] || start=$(OUT)/cold; \
-	$(LAUNCH) $$(which grpo) --model $$start --output-dir $(OUT)/rl --tools draw --reward vilasr \
+	$(LAUNCH) $$(which grpo) --model $$start --output-dir $(OUT)/rl --overwrite-output-dir --tools draw --reward vilasr \
 	  --num-generations 4 --per-device-train-batch-size 4 --loss-type grpo --epsilon 0.2 \
 	  --epsilon-high 0.3 --beta 0 --learning-rate $(LR) --max-steps $(RL_STEPS) $(ZERO) \
 	  --rollouts $(OUT)/rl_rollouts.jsonl --metrics $(OUT)/rl_metrics.jsonl $(OUT)/rl.jsonl

@@ -45,7 +45,8 @@ _MISSING = object()
 
 
 def _lookup(record: dict, field: str):
-    """record[field], or for a dotted path `meta.x` (and no key of that name) record["meta"]["x"]."""
+    """record[field], or for a dotted path `meta.x` (and no key of that name)
+    record["meta"]["x"]."""
     if field in record:
         return record[field]
     value = record

@@ -19,5 +19,6 @@ from .verifiers import VERIFIERS, Unparseable, mra, question_type, rouge, wer
 __all__ = ["gold_letters", "letters", "COMPAT", "Extraction", "decimal", "extract", "number",
            "strip_reasoning", "CUT_OFF", "finish_reason",
            "assistant_turns", "reflection", "think_answer", "vilasr_format", "Judge", "VALIDATORS",
-           "NEEDS_ANSWER", "STATUSES", "NotScorable", "Scored", "prediction", "score_record", "BUILTINS",
+           "NEEDS_ANSWER", "STATUSES", "NotScorable", "Scored", "prediction", "score_record",
+           "BUILTINS",
            "load_reward", "VERIFIERS", "Unparseable", "mra", "question_type", "rouge", "wer"]

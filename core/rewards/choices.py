@@ -33,8 +33,10 @@ WHOLE = [
 LEADING = re.compile(r"^(?:\(([A-Za-z])\)|\[([A-Za-z])\]|([A-Z])\s*[.:)])\s*(\S.*)$", re.S)
 LIST_SEP = re.compile(r"[,;&+\s]+|\band\b", re.I)
 LIST_ITEM = re.compile(r"^[\(\[]?([A-Za-z])[\)\]]?\.?$")
-MENTION = re.compile(r"\(([A-Za-z])\)|\[([A-Za-z])\]|(?<![A-Za-z0-9'’])([A-Z])(?![A-Za-z0-9'’])")
-ARTICLE = re.compile(r"\s+(?!(?:and|or|nor|but|is|are|was|were|seems|also|then|because|since|as|vs)\b)[a-z]")
+MENTION = re.compile(r"\(([A-Za-z])\)|\[([A-Za-z])\]|"
+                     r"(?<![A-Za-z0-9'’])([A-Z])(?![A-Za-z0-9'’])")
+CONNECTIVES = "and|or|nor|but|is|are|was|were|seems|also|then|because|since|as|vs"
+ARTICLE = re.compile(rf"\s+(?!(?:{CONNECTIVES})\b)[a-z]")   # "A red one", not "A and C"
 HEDGE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|probably|might|unsure|not sure)\b",
                    re.I)
 

@@ -14,10 +14,10 @@ and `extracted` (what was compared) with `method` (how it was found).
 The prediction is `response` when the record has one, else the last assistant turn of
 `messages`; `prediction_from` says which was scored. An output that was cut off
 (`finish_reason` length, turn_tokens or total_tokens; `end_reason`, the name older
-reject-sample and grpo files used, is read too) and has no answer marker (<answer>, \boxed{}, "the answer is") is `truncated`,
-never scored from whatever its text ends with. A prediction that cannot be read — no number,
-`1e999`, nested brackets — is `unparseable` and counts in n; only an unusable gold answer makes
-a bad record (NotScorable).
+reject-sample and grpo files used, is read too) and has no answer marker (<answer>,
+\\boxed{}, "the answer is") is `truncated`, never scored from whatever its text ends with. A
+prediction that cannot be read (no number, `1e999`) is `unparseable` and counts in n; only an
+unusable gold answer makes a bad record (NotScorable).
 """
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ class TrainConfig:
     save_steps: int = 0                     # 0: save at the end (and on Ctrl-C) only
     save_total_limit: int = 2               # checkpoints kept; 0 keeps all
     resume: str | None = None               # None | "auto" (latest in output_dir) | a checkpoint
-    overwrite_output_dir: bool = False      # start anew in a non-empty output_dir (old checkpoints go)
+    overwrite_output_dir: bool = False      # start anew in a non-empty output_dir (deletes its
+                                            # old checkpoint-N folders)
     deepspeed: str | None = None            # a DeepSpeed JSON config ("auto" values filled in)
     zero: int | None = None                 # ZeRO stage 0-3 without a config file
     bf16: bool = False

@@ -106,7 +106,6 @@ class Trainer:
             cfg.lr_scheduler_type, cfg.warmup(self.total_steps), self.total_steps,
             cfg.min_lr_ratio))
         self.engine = make_engine(model, optimizer, scheduler, cfg, self.info)
-        self.metrics = Metrics(cfg.metrics, cfg.tensorboard) if self.info.is_main else NullMetrics()
         self.state = checkpoint.TrainerState(config=asdict(cfg))
         self._stop, self._last_saved = False, -1
         self.finished = False     # resumed from a checkpoint that already holds every step
@@ -118,6 +117,8 @@ class Trainer:
                 raise OutputError(f"--output-dir {cfg.output_dir}: cannot write: "
                                   f"{e.strerror}") from None
         self._resume()
+        self.metrics = Metrics(cfg.metrics, cfg.tensorboard, self.state.step if cfg.resume
+                               else None) if self.info.is_main else NullMetrics()
         self._install_signals()
 
     def _resume(self) -> None:

@@ -4,15 +4,41 @@ Only rank 0 writes. `NullMetrics` stands in on other ranks so the loop never bra
 """
 from __future__ import annotations
 
+import json
+import os
 import sys
 
 from ..records.jsonl import dumps
 
 
+def _kept_lines(path: str, resumed_step: int | None) -> bytes:
+    """The lines of an earlier run's metrics file that a resumed run keeps: steps up to its
+    checkpoint (the rest it recomputes). A fresh run keeps none."""
+    if resumed_step is None or not os.path.exists(path):
+        return b""
+    kept = []
+    with open(path, "rb") as f:
+        for line in f:
+            try:
+                step = json.loads(line).get("step")
+            except (ValueError, AttributeError):
+                continue                               # a torn last line
+            if isinstance(step, int) and step <= resumed_step:
+                kept.append(line if line.endswith(b"\n") else line + b"\n")
+    return b"".join(kept)
+
+
 class Metrics:
-    def __init__(self, path: str | None = None, tensorboard: str | None = None):
+    """--metrics FILE is started anew by a fresh run; a resumed run keeps the rows up to its
+    checkpoint, so the file reads as one uninterrupted run."""
+
+    def __init__(self, path: str | None = None, tensorboard: str | None = None,
+                 resumed_step: int | None = None):
         try:
-            self._file = open(path, "ab") if path else None
+            kept = _kept_lines(path, resumed_step) if path else b""
+            self._file = open(path, "wb") if path else None
+            if self._file is not None:
+                self._file.write(kept)
         except OSError as e:
             from ..errors import OutputError
             raise OutputError(f"--metrics {path}: cannot write: {e.strerror}") from None

@@ -202,3 +202,27 @@ def test_sft_reads_the_sharegpt_and_trl_image_layouts(cli, tiny_models, tmp_path
     assert r.rc == 0, r.stderr
     r = _sft(cli, llm, tmp_path / "f", (json.dumps(trl) + "\n").encode(), "--freeze-vision")
     assert r.rc == 2 and "text-only" in r.stderr
+
+
+def test_an_unwritable_output_dir_or_metrics_file_is_exit_73(cli, tiny_models, tmp_path):
+    (tmp_path / "file").write_text("a file, not a folder")
+    data = (json.dumps({"messages": [{"role": "user", "content": "hi"},
+                                     {"role": "assistant", "content": "yo"}]}) + "\n").encode()
+    r = _sft(cli, tiny_models["llama"], tmp_path / "file" / "ckpt", data, "--max-steps", "1")
+    assert r.rc == 73 and "--output-dir" in r.stderr and "internal" not in r.stderr
+    r = _sft(cli, tiny_models["llama"], tmp_path / "ok", data * 2, "--max-steps", "1",
+             "--metrics", str(tmp_path / "file" / "m.jsonl"))
+    assert r.rc == 73 and "--metrics" in r.stderr
+
+
+def test_a_resumed_run_keeps_the_metrics_file_one_run_long(cli, tiny_models, tmp_path):
+    data = "".join(json.dumps({"messages": [{"role": "user", "content": f"say {i}"},
+                                            {"role": "assistant", "content": f"{i}"}]}) + "\n"
+                   for i in range(8)).encode()
+    metrics = tmp_path / "m.jsonl"
+    _sft(cli, tiny_models["llama"], tmp_path / "o", data, "--max-steps", "2", "--metrics", str(metrics))
+    metrics.write_text(metrics.read_text() + json.dumps({"step": 3, "loss": 9}) + "\n")  # past the checkpoint
+    _sft(cli, tiny_models["llama"], tmp_path / "o", data, "--max-steps", "4", "--metrics", str(metrics),
+         "--resume", "auto")
+    assert [json.loads(x)["step"] for x in metrics.read_text().splitlines()] == [1, 2, 3, 4]
+    assert json.loads(metrics.read_text().splitlines()[2])["loss"] != 9

@@ -75,8 +75,9 @@ def newcombe_paired(both: int, only_a: int, only_b: int, neither: int,
     margins = (both + only_a) * (only_b + neither) * (both + only_b) * (only_a + neither)
     phi = cross / math.sqrt(margins) if margins else 0.0
     d = pa - pb
-    low = d - math.sqrt(max(0.0, (pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2))
-    high = d + math.sqrt(max(0.0, (pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2))
+    down_a, up_a, down_b, up_b = pa - la, ua - pa, pb - lb, ub - pb
+    low = d - math.sqrt(max(0.0, down_a ** 2 - 2 * phi * down_a * up_b + up_b ** 2))
+    high = d + math.sqrt(max(0.0, down_b ** 2 - 2 * phi * down_b * up_a + up_a ** 2))
     return d, max(-1.0, low), min(1.0, high)
 
 

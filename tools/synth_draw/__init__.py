@@ -78,8 +78,9 @@ class SynthConfig:
             problems.append(f"--relations-objects {lo}-{hi}: MIN-MAX with 2 <= MIN <= MAX <= "
                             f"{len(relations.COLOURS)} (one colour per object)")
         elif "relations" in self.tasks and lo < 3 and wanted & NEEDS_THREE:
-            problems.append(f"--relations-objects {lo}-{hi}: the {', '.join(sorted(wanted & NEEDS_THREE))} "
-                            "questions compare three objects, so MIN must be at least 3")
+            three = ", ".join(sorted(wanted & NEEDS_THREE))
+            problems.append(f"--relations-objects {lo}-{hi}: the {three} questions compare three "
+                            "objects, so MIN must be at least 3")
         if not problems:
             short = {t: min_canvas(t, self.relations_objects) for t in self.tasks
                      if self.canvas < min_canvas(t, self.relations_objects)}
