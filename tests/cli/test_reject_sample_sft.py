@@ -104,12 +104,12 @@ def test_option_text_golds_and_a_clear_summary(cli):
     assert "4 records read, 3 with samples: 5 samples, 4 accepted" in r.stderr
 
 
-def test_a_rollout_record_is_one_sample_and_a_cut_off_one_is_truncated(cli):
+def test_a_rollout_record_is_one_sample_and_a_cut_off_one_is_truncated(cli, tmp_path):
     rollout = {"id": "p-step1-g0-s0", "question": "How many?", "answer": "7",
                "question_type": "numerical", "response": "3 + 4 = 7 and so", "finish_reason": "length"}
-    r = cli(["reject-sample", "--require", "correct", "--rejected", "/dev/stdout"],
+    r = cli(["reject-sample", "--require", "correct", "--rejected", str(tmp_path / "rej.jsonl")],
             (json.dumps(rollout) + "\n").encode())
-    out = _out(r)
+    out = [json.loads(x) for x in (tmp_path / "rej.jsonl").read_text().splitlines()]
     assert r.rc == 0 and len(out) == 1 and out[0]["status"] == "truncated"
     assert out[0]["finish_reason"] == "length"
     r = cli(["reject-sample", "--require", "correct"],
@@ -123,15 +123,16 @@ def test_require_correct_needs_a_gold_answer_and_keep_needs_one_sample(cli):
     assert cli(["reject-sample", "--keep", "0"], DATA).rc == 2
 
 
-def test_generation_meets_bad_records_under_the_error_policy(cli, tiny_models, red_png):
+def test_generation_meets_bad_records_under_the_error_policy(cli, tiny_models, red_png, tmp_path):
     data = (json.dumps({"id": "1", "question": "Q?", "answer": "A", "images": ["nope.png"]}) + "\n" +
             json.dumps({"id": "2", "question": "Q?", "answer": "A"}) + "\n").encode()
     cmd = ["reject-sample", "--model", tiny_models["qwen2-vl"], "--num-samples", "1",
            "--max-turn-tokens", "4", "--require", "format"]
     r = cli(cmd, data)
     assert r.rc == 65 and "<stdin>:1" in r.stderr and "nope.png" in r.stderr
-    r = cli(cmd + ["--on-error", "skip", "--rejected", "/dev/stdout"], data)
-    assert r.rc == 0 and {o["source_id"] for o in _out(r)} == {"2"}
+    r = cli(cmd + ["--on-error", "skip", "--rejected", str(tmp_path / "rej.jsonl")], data)
+    both = _out(r) + [json.loads(x) for x in (tmp_path / "rej.jsonl").read_text().splitlines()]
+    assert r.rc == 0 and {o["source_id"] for o in both} == {"2"}
     text = (json.dumps({"id": "3", "question": "Q?", "answer": "A", "images": [red_png]}) + "\n").encode()
     r = cli(["reject-sample", "--model", tiny_models["llama"], "--num-samples", "1"], text)
     assert r.rc == 65 and "text-only" in r.stderr
