@@ -21,6 +21,7 @@ text of an option; `gold_letters` returns None for anything else.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -43,7 +44,8 @@ HEDGE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|probably|might|unsure
 
 def normalise(text: str) -> str:
     """NFKC, markdown emphasis and quotes stripped, inner whitespace collapsed."""
-    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():                     # NFKC changes nothing in ASCII text
+        text = unicodedata.normalize("NFKC", text)
     return " ".join(text.strip().strip("*`'\" ").split())
 
 
@@ -51,13 +53,25 @@ def _option_key(text: Any) -> str:
     return normalise(str(text)).casefold().rstrip(".").strip()
 
 
+@functools.lru_cache(maxsize=4096)
+def _option_keys(options: tuple) -> dict[str, int | None]:
+    """key -> index of the one option with that text (None when two options share it)."""
+    keys: dict[str, int | None] = {}
+    for i, opt in enumerate(options):
+        key = _option_key(opt)
+        keys[key] = None if key in keys else i
+    return keys
+
+
 def option_index(answer: str, options: list | None) -> int | None:
     """Index of the option whose text the answer is, or None."""
     if not options:
         return None
     key = _option_key(answer)
-    hits = [i for i, opt in enumerate(options) if key and _option_key(opt) == key]
-    return hits[0] if len(hits) == 1 else None
+    try:
+        return _option_keys(tuple(options)).get(key) if key else None
+    except TypeError:                          # an unhashable option (a dict): no cache
+        return _option_keys.__wrapped__(tuple(options)).get(key) if key else None
 
 
 def _whole(text: str, valid: str) -> str | None:
@@ -132,10 +146,10 @@ def gold_letters(gold: Any, options: list | None = None) -> list[str] | None:
     if isinstance(gold, bool) or not isinstance(gold, (str, int, float)):
         return None
     text = normalise(str(gold))
-    if (i := option_index(text, options)) is not None and i < len(valid):
-        return [valid[i]]
     if (one := _whole(text, valid)) is not None:
         return [one]
+    if (i := option_index(text, options)) is not None and i < len(valid):
+        return [valid[i]]
     return _as_list(text, valid)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from ..tags import ascii_lower, last_block, remove_blocks
+from ..tags import ascii_lower, last_block, without_blocks
 
 PHRASE = re.compile(r"(?:the\s+(?:final\s+|correct\s+)?answer\s+is|final\s+answer\s*[:：]|"
                     r"answer\s*[:：])\s*(.+)", re.I)
@@ -37,13 +37,20 @@ class Extraction:
 
 def strip_reasoning(output: str) -> tuple[str, bool]:
     """(visible text, cut off?) with every reasoning block removed (linear time: core/tags.py)."""
-    text = remove_blocks(output, "<think>", "</think>", fold=True)
-    low = ascii_lower(text)
+    text, _, cut_off = _visible(output)
+    return text, cut_off
+
+
+def _visible(output: str) -> tuple[str, str, bool]:
+    """(visible text, its ascii_lower, cut off?): the lowered copy is made once and cut alike."""
+    if "<" not in output:                       # no tag at all: the common plain answer
+        return output, "", False
+    text, low = without_blocks(output, ascii_lower(output), "<think>", "</think>")
     if (close := low.rfind("</think>")) >= 0:   # opened in the prompt: keep what follows
         text, low = text[close + len("</think>"):], low[close + len("</think>"):]
     if (opened := low.find("<think>")) >= 0:    # never closed: the answer was not reached
-        return text[:opened], True
-    return text, False
+        return text[:opened], low[:opened], True
+    return text, low, False
 
 
 def boxed(text: str) -> str | None:
@@ -62,19 +69,19 @@ def boxed(text: str) -> str | None:
 def extract(output: str | None) -> Extraction:
     if not isinstance(output, str) or not output.strip():
         return Extraction(None, "none", False)
-    text, cut = strip_reasoning(output)
-    tag = last_block(text, "<answer>", "</answer>", fold=True)
-    if tag is not None:
-        return Extraction(tag.strip(), "answer_tag", cut)
-    if "<answer>" in ascii_lower(text):        # opened, never closed
-        return Extraction(None, "none", True)
+    text, low, cut_off = _visible(output)
+    if "<answer>" in low:
+        tag = last_block(text, "<answer>", "</answer>", hay=low)
+        if tag is not None:
+            return Extraction(tag.strip(), "answer_tag", cut_off)
+        return Extraction(None, "none", True)   # opened, never closed
     if (b := boxed(text)) is not None:
-        return Extraction(b.strip(), "boxed", cut)
+        return Extraction(b.strip(), "boxed", cut_off)
     phrases = PHRASE.findall(text)
     if phrases:
-        return Extraction(phrases[-1].strip().splitlines()[0].strip(), "phrase", cut)
+        return Extraction(phrases[-1].strip().splitlines()[0].strip(), "phrase", cut_off)
     stripped = text.strip()
-    return Extraction(stripped or None, "full_text" if stripped else "none", cut)
+    return Extraction(stripped or None, "full_text" if stripped else "none", cut_off)
 
 
 def parse_decimal(token: str) -> Decimal | None:
