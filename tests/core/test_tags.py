@@ -5,7 +5,7 @@ import time
 from hypothesis import given, settings, strategies as st
 
 from thinkpipe.core.rewards import think_answer, vilasr_format
-from thinkpipe.core.tags import first_block, last_block, remove_blocks
+from thinkpipe.core.tags import ascii_lower, first_block, last_block, remove_blocks, without_blocks
 
 PIECES = st.lists(st.sampled_from(["<think>", "</think>", "<answer>", "</answer>", "<THINK>",
                                    "Action:", " ", "\n", "x", "B"]), max_size=14).map("".join)
@@ -22,6 +22,10 @@ def test_same_matches_as_the_regexes(text):
     assert remove_blocks(text, "<think>", "</think>", fold=True) == \
         re.sub(r"<think>.*?</think>", " ", text, flags=re.S | re.I)
     assert think_answer(text) == float(THINK_ANSWER.fullmatch(text) is not None)
+    low = ascii_lower(text)                      # the fast path (one opening tag) and the scan
+    assert without_blocks(text, low, "<think>", "</think>")[0] == \
+        re.sub(r"<think>.*?</think>", " ", text, flags=re.S | re.I)
+    assert last_block(text, "<answer>", "</answer>", hay=low) == (found[-1] if found else None)
 
 
 def test_format_checks_are_linear_on_degenerate_turns():
