@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from .options import (Config, EmbedMedia, Format, Inputs, Limit, MediaDir, OnError, Output,
-                      Quiet, Shard, Verbose)
-from .runner import guard
+                      ProgressEvery, Quiet, Shard, Verbose)
+from .runner import guard, records, usage_errors
 
 log = logging.getLogger("thinkpipe.convert")
 
@@ -38,6 +38,7 @@ def convert(
     media_dir: MediaDir = None,
     quiet: Quiet = False,
     verbose: Verbose = 0,
+    progress_every: ProgressEvery = 30.0,
     config: Config = None,
 ) -> None:
     """Copy records from files or stdin to stdout or a file, converting JSONL <-> Parquet.
@@ -48,33 +49,28 @@ def convert(
     formatting stay as they were); records read from Parquet or changed are written as compact
     JSON.
     """
-    with guard("convert", verbose, quiet):
-        from thinkpipe.core.records import (ErrorPolicy, RecordWriter, apply, parse_fields,
-                                            parse_shard, read_records)
-        from thinkpipe.core.records import media
+    with guard("convert", verbose, quiet, progress_every):
         from thinkpipe.core.errors import UsageError
+        from thinkpipe.core.records import RecordWriter, media, parse_fields
+        from thinkpipe.core.records.stream import select as select_fields
 
         if embed_media and media_dir:
             raise UsageError("--embed-media and --media-dir pull opposite ways; pick one")
         start = time.perf_counter()
-        policy = ErrorPolicy.parse(on_error)
-        reader = read_records(inputs, policy)
-        fields, found = parse_fields(select), set()
+        with usage_errors():
+            fields, found = parse_fields(select), set()
         transform = embed_media or media_dir or fields
-        with RecordWriter(output, fmt.value if fmt else None) as out:
+        with records(inputs, on_error, shard, limit) as stream, \
+                RecordWriter(output, fmt.value if fmt else None) as out:
             if out.takes_lines and not transform:
-                # JSONL out, nothing to change: copy each record's line as it was read
-                out.write_lines(apply(reader.lines(), parse_shard(shard), limit))
+                out.write_lines(stream.lines())   # JSONL out, nothing to change: copied as read
             else:
-                records = apply(reader, parse_shard(shard), limit, fields, found)
+                recs = select_fields(stream.records, fields, found) if fields else stream.records
                 if embed_media or media_dir:
                     fn = media.embed if embed_media else media.writer_to_dir(media_dir)
-                    records = media.map_records(records, fn, policy, lambda: reader.where)
-                out.write_many(records)
-        policy.close()
+                    recs = media.map_records(recs, fn, stream.policy, lambda: stream.where)
+                out.write_many(recs)
         if fields and out.count and (missing := [f for f in fields if f not in found]):
             log.warning("--select: no record has %s", ", ".join(missing))
-        skipped = f", {policy.skipped} bad record(s) {'skipped' if policy.mode == 'skip' else 'quarantined'}" \
-            if policy.skipped else ""
-        log.info("%d records -> %s (%s) in %.2f s%s", out.count, output or "stdout", out.format,
-                 time.perf_counter() - start, skipped)
+        log.info("%d records -> %s (%s) in %.2f s", out.count, output or "stdout", out.format,
+                 time.perf_counter() - start)

@@ -1,17 +1,15 @@
 """thinkpipe eval: score predictions (tools/evaluate) and summarise them with intervals."""
 from __future__ import annotations
 
-import logging
-import sys
 from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
-from .options import Config, Format, Inputs, Limit, OnError, Output, Quiet, Seed, Shard, Verbose
-from .runner import guard
+from .options import (Config, Format, Inputs, Limit, OnError, Output, ProgressEvery, Quiet, Seed,
+                      Shard, Verbose)
+from .runner import guard, records, usage_errors
 
-log = logging.getLogger("thinkpipe.eval")
 SCORING, MODEL = "Scoring", "Generating (--model)"
 
 EXAMPLES = """\
@@ -90,6 +88,7 @@ def evaluate(
     seed: Seed = 0,
     quiet: Quiet = False,
     verbose: Verbose = 0,
+    progress_every: ProgressEvery = 30.0,
     config: Config = None,
 ) -> None:
     """Score predictions against gold answers with rule-first verifiers: every item gets a
@@ -108,63 +107,18 @@ def evaluate(
     words, case-sensitive. An output cut off (finish_reason length) before any answer marker is
     truncated; a prediction that cannot be read (1e999) is unparseable and stays in n.
     """
-    with guard("eval", verbose, quiet):
-        from thinkpipe.core.errors import UsageError
-        from thinkpipe.core.records import (ErrorPolicy, RecordWriter, apply, parse_shard,
-                                            read_records, resolve_format)
-        from thinkpipe.tools.evaluate import EvalConfig, Summary, baseline_scores
-        from thinkpipe.tools.evaluate import evaluate as run
-        from thinkpipe.tools.evaluate import loaders, report as reports
-        from thinkpipe.tools.evaluate.summary import compare
+    with guard("eval", verbose, quiet, progress_every):
+        from thinkpipe.core.records import resolve_format
+        from thinkpipe.tools.evaluate import EvalConfig, run
 
+        with usage_errors():
+            cfg = EvalConfig(compat=compat.value, benchmark=benchmark.value if benchmark else None,
+                             group_by=_fields(group_by), macro=macro, judge=judge,
+                             judge_model=judge_model, judge_cache=judge_cache, model=model,
+                             system=system, max_new_tokens=max_new_tokens,
+                             temperature=temperature, batch_size=batch_size, seed=seed,
+                             baseline=baseline, report=report)
         resolve_format(output, fmt.value if fmt else None)   # -o x.csv: refused before any work
-        if report:
-            try:
-                reports.report_kind(report)
-            except ValueError as e:
-                raise UsageError(str(e)) from None
-        bench = benchmark.value if benchmark else None
-        groups, macro_field = _fields(group_by), macro
-        if bench and not groups and not macro_field:
-            groups, macro_field = loaders.DEFAULT_GROUPS[bench]
-        try:
-            cfg = EvalConfig(compat=compat.value, benchmark=bench, group_by=groups,
-                             macro=macro_field, judge=judge, judge_model=judge_model,
-                             judge_cache=judge_cache, model=model, system=system,
-                             max_new_tokens=max_new_tokens, temperature=temperature,
-                             batch_size=batch_size, seed=seed)
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-        policy = ErrorPolicy.parse(on_error)
-        if bench:
-            items = loaders.load(bench, inputs or [], policy)
-        else:
-            reader = read_records(inputs, policy)
-            items = ((reader.where, r) for r in reader)
-        items = apply(items, parse_shard(shard), limit)
-        summary = Summary(groups, macro_field, keep_ids=bool(baseline))
-        with RecordWriter(output, fmt.value if fmt else None, line_buffered=bool(model)) as out:
-            for record in run(items, cfg, policy, summary):
-                out.write(record)
-        comparison = None
-        if baseline:
-            base_reader = read_records([baseline], policy)
-            theirs, repeated = baseline_scores(((base_reader.where, r) for r in base_reader),
-                                               EvalConfig(compat=cfg.compat, benchmark=bench),
-                                               policy)
-            comparison = compare(summary.by_id, theirs, summary.duplicate_ids, repeated)
-            if summary.duplicate_ids or repeated:
-                log.warning("ids repeat (%d here, %d in the baseline): each id's first item is "
-                            "paired, the repeats are left out of the comparison",
-                            summary.duplicate_ids, repeated)
-        rows = summary.rows()
-        if not quiet:
-            print(reports.table_text(rows, comparison), file=sys.stderr)
-            if policy.skipped:
-                log.warning("%d bad record(s) %s", policy.skipped,
-                            "skipped" if policy.mode == "skip" else "quarantined")
-        if report:
-            reports.write(report, rows, comparison,
-                          {"inputs": list(inputs or ["<stdin>"]), "scoring": cfg.scoring})
-        policy.close()
-
+        with records(inputs, on_error, shard, limit, source=cfg.source(inputs)) as stream:
+            run(stream.items, cfg, stream.policy, output, fmt.value if fmt else None, inputs,
+                show=not quiet)

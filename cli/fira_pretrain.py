@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import Config, Inputs, Limit, OnError, Quiet, Seed, Shard, Verbose
-from .runner import guard
+from .options import Config, Inputs, Limit, OnError, ProgressEvery, Quiet, Seed, Shard, Verbose
+from .runner import guard, records, usage_errors
 from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
                             NumTrainEpochs, OverwriteOutputDir, PerDeviceBatch, Resume, SaveSteps,
@@ -51,6 +51,7 @@ class Scaling(str, Enum):
 
 
 def fira_pretrain(
+    ctx: typer.Context,
     inputs: Inputs = None,
     tokenizer: Annotated[str, typer.Option("--tokenizer", metavar="PATH", rich_help_panel=DATA,
                                            help="A Hugging Face tokenizer folder (any model "
@@ -113,6 +114,7 @@ def fira_pretrain(
     seed: Seed = 0,
     quiet: Quiet = False,
     verbose: Verbose = 0,
+    progress_every: ProgressEvery = 30.0,
     config: Config = None,
     local_rank: LocalRank = None,
 ) -> None:
@@ -125,12 +127,10 @@ def fira_pretrain(
     (DDP); DeepSpeed ZeRO >= 1 is refused because it splits the gradient matrices Fira projects.
     The optimizer is a library too: from thinkpipe.tools.fira import Fira, GaLore, param_groups.
     """
-    with guard("fira-pretrain", verbose, quiet):
-        from thinkpipe.core.errors import UsageError
-        from thinkpipe.core.records import ErrorPolicy, apply, parse_shard, read_records
+    with guard("fira-pretrain", verbose, quiet, progress_every):
         from thinkpipe.tools.fira.pretrain import PretrainConfig, run
 
-        try:
+        with usage_errors():
             cfg = PretrainConfig(tokenizer=tokenizer, size=size.value, config_json=config_json,
                                  optimizer=optimizer.value, variant=variant.value, rank=rank,
                                  alpha=alpha, update_proj_gap=update_proj_gap, gamma=gamma,
@@ -139,14 +139,6 @@ def fira_pretrain(
                                  other_lr=other_lr,
                                  seq_len=seq_len, eval_file=eval_file, eval_steps=eval_steps,
                                  eval_batches=eval_batches)
-            train_cfg = train_config(locals())
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-        policy = ErrorPolicy.parse(on_error)
-        reader = read_records(inputs, policy)
-        try:
-            run(apply(((reader.where, r) for r in reader), parse_shard(shard), limit), cfg,
-                train_cfg, policy, local_rank)
-        except ValueError as e:  # e.g. --targets selecting no matrix
-            raise UsageError(str(e)) from None
-        policy.close()
+            train_cfg = train_config(ctx.params)
+        with records(inputs, on_error, shard, limit) as stream:
+            run(stream.items, cfg, train_cfg, stream.policy, local_rank)

@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import Config, Inputs, Limit, OnError, Quiet, Seed, Shard, Verbose
-from .runner import guard
+from .options import Config, Inputs, Limit, OnError, ProgressEvery, Quiet, Seed, Shard, Verbose
+from .runner import guard, records, usage_errors
 from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
                             NumTrainEpochs, OutputDir, OverwriteOutputDir, PerDeviceBatch, Resume,
@@ -43,6 +43,7 @@ class Scale(str, Enum):
 
 
 def grpo(
+    ctx: typer.Context,
     inputs: Inputs = None,
     model: Annotated[str, typer.Option("--model", metavar="PATH", help="The policy to train.")] = ...,
     output_dir: OutputDir = ...,
@@ -117,6 +118,7 @@ def grpo(
     seed: Seed = 0,
     quiet: Quiet = False,
     verbose: Verbose = 0,
+    progress_every: ProgressEvery = 30.0,
     config: Config = None,
     local_rank: LocalRank = None,
 ) -> None:
@@ -134,13 +136,10 @@ def grpo(
     Ctrl-C saves one that --resume continues from. --rollouts writes .jsonl, .jsonl.gz or
     .parquet by its extension.
     """
-    with guard("grpo", verbose, quiet):
-        from thinkpipe.core.drawing.rollout import RolloutConfig
-        from thinkpipe.core.errors import UsageError
-        from thinkpipe.core.records import ErrorPolicy, apply, parse_shard, read_records
-        from thinkpipe.tools.grpo import GRPOConfig, train
+    with guard("grpo", verbose, quiet, progress_every):
+        from thinkpipe.tools.grpo import GRPOConfig, rollout_config, train
 
-        try:
+        with usage_errors():
             weights = tuple(float(w) for w in reward_weights.split(",")) if reward_weights else None
             cfg = GRPOConfig(
                 model=model, num_generations=num_generations, rewards=tuple(reward or ("accuracy",)),
@@ -149,18 +148,10 @@ def grpo(
                 loss_type=loss_type.value, mask_truncated=mask_truncated,
                 filter_groups=filter_groups, max_filter_rounds=max_filter_rounds,
                 max_seq_length=max_seq_length, system=system, rollouts_path=rollouts,
-                rollout=RolloutConfig(tools=None if tools is Tools.none else tools.value,
-                                      max_turns=max_turns, max_images=max_images,
-                                      max_turn_tokens=max_completion_length,
-                                      max_total_tokens=max_total_tokens if tools is Tools.draw
-                                      else max_completion_length,
-                                      temperature=temperature, top_p=top_p, top_k=top_k,
-                                      batch_size=generation_batch_size),
-                train=train_config(locals()))
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-        policy = ErrorPolicy.parse(on_error)
-        reader = read_records(inputs, policy)
-        train(apply(((reader.where, r) for r in reader), parse_shard(shard), limit), cfg, policy,
-              local_rank)
-        policy.close()
+                rollout=rollout_config(tools.value, max_completion_length, max_total_tokens,
+                                       max_turns=max_turns, max_images=max_images,
+                                       temperature=temperature, top_p=top_p, top_k=top_k,
+                                       batch_size=generation_batch_size),
+                train=train_config(ctx.params))
+        with records(inputs, on_error, shard, limit) as stream:
+            train(stream.items, cfg, stream.policy, local_rank)

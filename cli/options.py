@@ -86,6 +86,10 @@ Quiet = Annotated[bool, typer.Option(
 Verbose = Annotated[int, typer.Option(
     "--verbose", "-v", count=True, rich_help_panel=RUN,
     help="Print more detail on stderr (tracebacks of internal errors too).")]
+ProgressEvery = Annotated[float, typer.Option(
+    "--progress-every", min=0.0, metavar="SECONDS", rich_help_panel=RUN,
+    help="When stderr is not a terminal, a plain progress line at most this often (a terminal "
+         "gets a live display; -q neither).")]
 Config = Annotated[Optional[str], typer.Option(
     "--config", metavar="FILE", is_eager=True, callback=config_callback, rich_help_panel=RUN,
     help="Read options from a YAML, JSON or TOML file (keys are option names; the command line "

@@ -1,18 +1,15 @@
 """reject-sample: sample, score and filter trajectories (tools/reject_sample)."""
 from __future__ import annotations
 
-import logging
-import time
 from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from .options import (Config, EmbedMedia, Format, Inputs, Limit, MediaDir, OnError, Output,
-                      Quiet, Seed, Shard, Verbose)
-from .runner import guard
+                      ProgressEvery, Quiet, Seed, Shard, Verbose)
+from .runner import guard, records, usage_errors
 
-log = logging.getLogger("thinkpipe.reject_sample")
 SAMPLING, FILTER = "Sampling (with --model)", "Filtering"
 
 EXAMPLES = """\
@@ -75,6 +72,7 @@ def reject_sample(
     seed: Seed = 0,
     quiet: Quiet = False,
     verbose: Verbose = 0,
+    progress_every: ProgressEvery = 30.0,
     config: Config = None,
     local_rank: Annotated[Optional[int], typer.Option("--local_rank", "--local-rank", hidden=True)] = None,
 ) -> None:
@@ -87,41 +85,21 @@ def reject_sample(
     components); with --rejected, one record per rejected sample with `rejected_for`, so
     accepted + rejected = sampled. A summary of acceptance rates goes to stderr.
     """
-    with guard("reject-sample", verbose, quiet):
+    with guard("reject-sample", verbose, quiet, progress_every):
         from thinkpipe.core.drawing.rollout import RolloutConfig
-        from thinkpipe.core.errors import UsageError
-        from thinkpipe.core.records import ErrorPolicy, apply, parse_shard, read_records
         from thinkpipe.tools.reject_sample import RejectConfig, Requirement
-
         from thinkpipe.tools.reject_sample.runner import run
 
-        if embed_media and media_dir:
-            raise UsageError("--embed-media and --media-dir pull opposite ways; pick one")
-        try:
+        with usage_errors():
             cfg = RejectConfig(
                 model=model, num_samples=num_samples, rewards=tuple(reward or ("accuracy",)),
                 require=Requirement.parse(require), keep=keep, max_per_record=max_per_record,
-                system=system, seed=seed,
+                system=system, seed=seed, output=output, fmt=fmt.value if fmt else None,
+                rejected=rejected, media_dir=media_dir, embed_media=embed_media,
                 rollout=RolloutConfig(tools=None if tools is Tools.none else tools.value,
                                       max_turns=max_turns, max_images=max_images,
                                       max_turn_tokens=max_turn_tokens,
                                       max_total_tokens=max_total_tokens, temperature=temperature,
                                       top_p=top_p, top_k=top_k, batch_size=batch_size))
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-        from thinkpipe.core.records import resolve_format
-        resolve_format(output, fmt.value if fmt else None)     # -o x.csv: before the model loads
-        if rejected:
-            resolve_format(rejected, None)
-        policy = ErrorPolicy.parse(on_error)
-        reader = read_records(inputs, policy)
-        items = apply(((reader.where, r) for r in reader), parse_shard(shard), limit)
-        start = time.perf_counter()
-        stats = run(items, cfg, policy, output, fmt.value if fmt else None, rejected, media_dir,
-                    local_rank)
-        policy.close()
-        if stats is not None:
-            log.info("%s (%.1f s)", stats.text(), time.perf_counter() - start)
-        if policy.skipped:
-            log.warning("%d bad record(s) %s", policy.skipped,
-                        "skipped" if policy.mode == "skip" else "quarantined")
+        with records(inputs, on_error, shard, limit) as stream:
+            run(stream.items, cfg, stream.policy, local_rank)

@@ -9,6 +9,18 @@
     70   an internal error, a bug in thinkpipe (EX_SOFTWARE); -v shows the traceback
     73   an output that cannot be written (EX_CANTCREAT)
     130  interrupted (Ctrl-C); trainers save a resumable checkpoint first
+
+A command's body is options -> config -> tool, and the runner owns the rest:
+
+    with guard("eval", verbose, quiet, progress_every):     # logging, progress, exit statuses
+        with usage_errors():                                 # a config's ValueError is exit 2
+            cfg = EvalConfig(...)
+        with records(inputs, on_error, shard, limit) as stream:
+            run(stream.items, cfg, stream.policy)            # (where, record) pairs
+
+`records` opens the inputs under the error policy, shards and limits them, counts what was read
+(the progress display shows it), and on the way out, however the body ends, closes the policy
+and says how many bad records were skipped or quarantined.
 """
 from __future__ import annotations
 
@@ -51,10 +63,23 @@ class _Format(logging.Formatter):
         return f"{self.command}: {msg}"
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (a live progress display redirects it, so
+    log lines print above the display instead of through it)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup_logging(command: str, verbose: int = 0, quiet: bool = False) -> None:
     """thinkpipe's loggers write to stderr: warnings and summaries by default, -v adds detail."""
     level = logging.ERROR if quiet else (logging.DEBUG if verbose else logging.INFO)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(_Format(command))
     root = logging.getLogger("thinkpipe")
     root.handlers[:] = [handler]
@@ -72,15 +97,21 @@ def _quiet_stdout() -> None:
 
 
 @contextlib.contextmanager
-def guard(command: str, verbose: int = 0, quiet: bool = False) -> Iterator[None]:
-    """Set up logging, run the body, and turn whatever escapes into a message and an exit status."""
+def guard(command: str, verbose: int = 0, quiet: bool = False,
+          progress_every: float = 30.0) -> Iterator[None]:
+    """Set up logging and the progress display, run the body, and turn whatever escapes into a
+    message and an exit status."""
     setup_logging(command, verbose, quiet)
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)  # entry.py's quiet one until now
     except ValueError:  # not the main thread (an embedding application): leave it
         pass
     try:
-        yield
+        from thinkpipe.core.progress import using
+
+        from .progress import display
+        with using(display(command, quiet, progress_every)):
+            yield
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_stdout()
@@ -108,3 +139,70 @@ def _internal(e: Exception, verbose: int):
     log.error("internal error: %s: %s%s", type(e).__name__, e,
               "" if verbose else " (run with -v for the traceback)")
     raise SystemExit(EXIT_SOFTWARE)
+
+
+@contextlib.contextmanager
+def usage_errors() -> Iterator[None]:
+    """A configuration's ValueError (contradicting options, a bad value) is a usage error."""
+    try:
+        yield
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+class Records:
+    """The inputs of a command as `(where, record)` pairs, and the policy bad ones go to."""
+
+    def __init__(self, policy, items, reader=None, spec=None, limit=None):
+        self.policy, self.items, self.reader = policy, items, reader
+        self._spec, self._limit = spec, limit
+
+    @property
+    def records(self):
+        """The records alone (for tools that need no `where`)."""
+        return (record for _, record in self.items)
+
+    def lines(self):
+        """Each JSONL record's line as read (sharded, limited, counted): for copying unchanged."""
+        from thinkpipe.core.records import apply
+        return _counted(apply(self.reader.lines(), self._spec, self._limit))
+
+    @property
+    def where(self) -> str:
+        return self.reader.where if self.reader is not None else ""
+
+
+def _counted(items):
+    from thinkpipe.core.progress import current
+    progress = current()
+    progress.begin("records")
+    for item in items:
+        progress.advance()
+        yield item
+
+
+@contextlib.contextmanager
+def records(inputs, on_error: str = "fail", shard: str | None = None, limit: int | None = None,
+            source=None) -> Iterator[Records]:
+    """Open the inputs (or `source(policy)`, an iterator of (where, record) of the command's own,
+    such as a benchmark loader) under `--on-error`, shard and limit them, count them for the
+    progress display; close the policy and report what it skipped however the body ends."""
+    from thinkpipe.core.records import ErrorPolicy, apply, parse_shard, read_records
+
+    with usage_errors():
+        policy = ErrorPolicy.parse(on_error)
+        spec = parse_shard(shard)
+    reader = None
+    if source is None:
+        reader = read_records(inputs, policy)
+        items = ((reader.where, r) for r in reader)
+    else:
+        items = source(policy)
+    try:
+        yield Records(policy, _counted(apply(items, spec, limit)), reader, spec, limit)
+    finally:
+        policy.close()
+        if policy.skipped:
+            log.warning("%d bad record(s) %s", policy.skipped,
+                        "skipped" if policy.mode == "skip" else
+                        f"quarantined to {policy.quarantine_path}")

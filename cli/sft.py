@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from .options import Config, Inputs, Limit, OnError, Quiet, Seed, Shard, Verbose
-from .runner import guard
+from .options import Config, Inputs, Limit, OnError, ProgressEvery, Quiet, Seed, Shard, Verbose
+from .runner import guard, records, usage_errors
 from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
                             NumTrainEpochs, OutputDir, OverwriteOutputDir, PerDeviceBatch, Resume,
@@ -22,6 +22,7 @@ sft --model ckpt/base --output-dir ckpt/cold cold.parquet --resume auto
 
 
 def sft(
+    ctx: typer.Context,
     inputs: Inputs = None,
     model: Annotated[str, typer.Option("--model", metavar="PATH",
                                        help="Model folder (any HF causal LM or Qwen-VL).")] = ...,
@@ -60,6 +61,7 @@ def sft(
     seed: Seed = 0,
     quiet: Quiet = False,
     verbose: Verbose = 0,
+    progress_every: ProgressEvery = 30.0,
     config: Config = None,
     local_rank: LocalRank = None,
 ) -> None:
@@ -74,19 +76,12 @@ def sft(
     the final model folder (with its processor) go to --output-dir, which must be empty unless
     --resume or --overwrite-output-dir. Ctrl-C saves a checkpoint that --resume continues from.
     """
-    with guard("sft", verbose, quiet):
-        from thinkpipe.core.errors import UsageError
-        from thinkpipe.core.records import ErrorPolicy, apply, parse_shard, read_records
+    with guard("sft", verbose, quiet, progress_every):
         from thinkpipe.tools.sft import SFTConfig, train
 
-        try:
+        with usage_errors():
             cfg = SFTConfig(model=model, max_seq_length=max_seq_length,
                             freeze_vision=freeze_vision, group_by_length=group_by_length,
-                            train=train_config(locals()))
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-        policy = ErrorPolicy.parse(on_error)
-        reader = read_records(inputs, policy)
-        items = apply(((reader.where, r) for r in reader), parse_shard(shard), limit)
-        train(items, cfg, policy, local_rank)
-        policy.close()
+                            train=train_config(ctx.params))
+        with records(inputs, on_error, shard, limit) as stream:
+            train(stream.items, cfg, stream.policy, local_rank)

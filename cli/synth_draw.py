@@ -1,17 +1,15 @@
 """synth-draw: generate verified draw-to-reason training records (tools/synth_draw)."""
 from __future__ import annotations
 
-import logging
-import time
 from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
-from .options import (Config, EmbedMedia, Format, MediaDir, Output, Quiet, Seed, Shard, Verbose)
-from .runner import guard
+from .options import (Config, EmbedMedia, Format, MediaDir, Output, ProgressEvery, Quiet, Seed,
+                      Shard, Verbose)
+from .runner import guard, usage_errors
 
-log = logging.getLogger("thinkpipe.synth_draw")
 TASKS_PANEL = "Tasks"
 
 EXAMPLES = """\
@@ -87,6 +85,7 @@ def synth_draw(
     seed: Seed = 0,
     quiet: Quiet = False,
     verbose: Verbose = 0,
+    progress_every: ProgressEvery = 30.0,
     config: Config = None,
 ) -> None:
     """Generate synthetic spatial-reasoning tasks (maze, relations, geometry) with draw-to-reason
@@ -98,41 +97,20 @@ def synth_draw(
     environment and its answer confirmed by an independent solver. Images are inline PNG unless
     --media-dir is given.
     """
-    with guard("synth-draw", verbose, quiet):
-        from thinkpipe.core.errors import UsageError
-        from thinkpipe.core.records import RecordWriter, parse_shard
-        from thinkpipe.core.records import media
-        from thinkpipe.tools.synth_draw import TASKS, SynthConfig, generate
-        from thinkpipe.tools.synth_draw.styles import to_sharegpt
+    with guard("synth-draw", verbose, quiet, progress_every):
+        from thinkpipe.core.records import parse_shard
+        from thinkpipe.tools.synth_draw import TASKS, SynthConfig, run
 
-        if embed_media and media_dir:
-            raise UsageError("--embed-media and --media-dir pull opposite ways; pick one")
-        if style is Style.sharegpt and not media_dir:
-            raise UsageError("--style sharegpt references image files: give --media-dir DIR")
         questions = dict(TASKS)
         for name, value in (("maze", maze_questions), ("relations", relations_questions),
                             ("geometry", geometry_questions)):
             if value:
                 questions[name] = _csv(value)
-        try:
+        with usage_errors():
             cfg = SynthConfig(tasks=_csv(task) or (), count=count, seed=seed, canvas=canvas,
                               maze_sizes=tuple(int(n) for n in _csv(maze_sizes) or ()),
                               questions=questions, relations_objects=_range(relations_objects),
                               reflection_rate=reflection_rate, dialect=dialect.value,
-                              style=style.value, workers=workers, shard=parse_shard(shard))
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-        start, counts, reflective = time.perf_counter(), {}, 0
-        externalise = media.writer_to_dir(media_dir) if media_dir else None
-        with RecordWriter(output, fmt.value if fmt else None) as out:
-            for record in generate(cfg):
-                counts[record["task"]] = counts.get(record["task"], 0) + 1
-                reflective += record["reflection"]
-                if externalise:
-                    media.map_refs(record, externalise)
-                out.write(to_sharegpt(record) if style is Style.sharegpt else record)
-        seconds = time.perf_counter() - start
-        total = sum(counts.values())
-        log.info("%d records (%s; %d with reflection) in %.1f s, %.0f records/s", total,
-                 ", ".join(f"{k} {v}" for k, v in counts.items()) or "none", reflective, seconds,
-                 total / seconds if seconds else 0)
+                              style=style.value, workers=workers, shard=parse_shard(shard),
+                              media_dir=media_dir, embed_media=embed_media)
+        run(cfg, output, fmt.value if fmt else None)

@@ -12,12 +12,11 @@ message instead of raising.
 """
 from __future__ import annotations
 
-import ast
 import math
 from dataclasses import dataclass
 from typing import Any, Union
 
-import orjson
+from ..literal import NotAValue, parse_value
 
 MAX_BLOCK = 256 * 1024      # characters in one drawing block
 MAX_COORD = 10**12           # |coordinate| accepted (then clipped to the image)
@@ -61,13 +60,9 @@ def parse_block(text: str) -> Any:
     if len(text) > MAX_BLOCK:
         raise OpError(f"drawing block too large ({len(text):,} characters)")
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
-        raise OpError(f"drawing block is neither JSON nor a literal: {type(e).__name__}") from None
+        return parse_value(text, MAX_BLOCK)
+    except NotAValue as e:
+        raise OpError(f"drawing block is {e}") from None
 
 
 def _coord(value: Any, what: str) -> float:

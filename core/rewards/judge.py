@@ -21,6 +21,7 @@ import urllib.request
 from typing import Any
 
 from ..errors import ServiceError, UsageError
+from ..plugins import load_function
 
 PROMPT = """You are grading a model's answer against a reference answer.
 Question: {question}
@@ -75,12 +76,7 @@ class Judge:
             self._bundle = load(self.target)
             return self._local
         if ":" in self.target:
-            import importlib
-            module, _, attr = self.target.partition(":")
-            try:
-                fn = getattr(importlib.import_module(module), attr)
-            except (ImportError, AttributeError) as e:
-                raise UsageError(f"--judge {self.target}: {e}") from None
+            fn = load_function(self.target, "--judge")
             return lambda record, output, prompt, temperature: fn(record, output)
         raise UsageError(f"--judge {self.target}: not a model folder, a URL or module:function")
 

@@ -21,12 +21,10 @@ unusable gold answer makes a bad record (NotScorable).
 """
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
+from ..literal import NotAValue, parse_value
 from .extract import extract, number_token
 from .formats import assistant_turns, prediction_source
 from .puzzles import VALIDATORS
@@ -73,13 +71,10 @@ def finish_reason(record: dict) -> str | None:
 
 
 def _literal(text: str) -> Any:
+    """The value an answer or a given writes (JSON or a Python literal), else the text itself."""
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return ast.literal_eval(text) if len(text) < 100_000 else text
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return parse_value(text)
+    except NotAValue:
         return text
 
 

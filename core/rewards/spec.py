@@ -16,16 +16,14 @@ load_reward(spec) returns a function record -> {component: float} or None.
 """
 from __future__ import annotations
 
-import importlib
 import json
-import os
-import sys
 import time
 import urllib.error
 import urllib.request
 from typing import Any, Callable
 
 from ..errors import ServiceError, UsageError
+from ..plugins import load_function
 from .compat import vilasr_accuracy
 from .formats import assistant_turns, reflection, think_answer, vilasr_format
 from .score import NotScorable, score_record
@@ -70,13 +68,7 @@ def _normalise(name: str, value: Any) -> dict[str, float] | None:
 
 
 def _python(spec: str) -> RewardFn:
-    module_name, _, attr = spec.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        fn = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as e:
-        raise UsageError(f"--reward {spec}: {e}") from None
+    fn, attr = load_function(spec, "--reward"), spec.partition(":")[2]
     return lambda record: _normalise(attr, fn(record))
 
 

@@ -31,6 +31,7 @@ from typing import Callable, Sequence
 import torch
 
 from ..errors import OutputError, UsageError
+from ..progress import current
 from . import checkpoint, data, dist
 from .config import TrainConfig
 from .engines import make_engine
@@ -119,6 +120,7 @@ class Trainer:
         self._resume()
         self.metrics = Metrics(cfg.metrics, cfg.tensorboard, self.state.step if cfg.resume
                                else None) if self.info.is_main else NullMetrics()
+        current().begin("steps", total=self.total_steps, done=self.state.step)
         self._install_signals()
 
     def _resume(self) -> None:
@@ -165,6 +167,8 @@ class Trainer:
         return grad_norm
 
     def log(self, row: dict, force: bool = False) -> None:
+        shown = {k: row[k] for k in ("loss", "reward") if isinstance(row.get(k), (int, float))}
+        current().set(self.state.step, **shown)
         if force or self.state.step % max(1, self.cfg.logging_steps) == 0 or self.state.step == 1:
             self.metrics.log(row)
 

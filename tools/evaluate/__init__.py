@@ -20,6 +20,7 @@ they cannot. MRA uses exact fractions and <= (the evaluation scripts' rule; the 
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -28,32 +29,70 @@ from thinkpipe.core.rewards import COMPAT, Judge, NotScorable, score_record
 
 from .summary import Summary
 
+log = logging.getLogger("thinkpipe.eval")
+
 
 @dataclass(frozen=True)
 class EvalConfig:
-    compat: str = "strict"                 # strict | official
+    """How `thinkpipe eval` scores, generates and reports.
+
+    compat          strict (thinkpipe's rules) | official (the benchmark's own, quirks and all)
+    benchmark       read the inputs as this benchmark's files and use its groups (loaders.py)
+    group_by        also summarise per value of these fields (default: the benchmark's)
+    macro           also report the unweighted mean of the per-value means of this field
+    judge           asked when rules cannot read an answer: model folder | URL | module:function
+    judge_model     the model name sent to a judge URL
+    judge_cache     where judge verdicts are cached (default ~/.cache/thinkpipe/judge)
+    model           generate every prediction with this model (generate.py)
+    system          system prompt for the model
+    max_new_tokens  tokens per generated answer
+    temperature     0 decodes greedily
+    batch_size      prompts per generation batch
+    seed            with the record id, a sample's seed
+    baseline        compare item by item with these scored (or scorable) records
+    report          write the summary here: .md, .html or .json
+    scoring         (derived) the scoring mode in words, for the report
+    """
+    compat: str = "strict"
     benchmark: str | None = None
     group_by: tuple[str, ...] = ()
-    macro: str | None = None               # also report the unweighted mean over this field
-    judge: str | None = None               # model folder | URL | module:function
+    macro: str | None = None
+    judge: str | None = None
     judge_model: str | None = None
     judge_cache: str | None = None
-    model: str | None = None               # generate every prediction with this model
+    model: str | None = None
     system: str | None = None
     max_new_tokens: int = 1024
     temperature: float = 0.0
     batch_size: int = 8
     seed: int = 0
+    baseline: str | None = None
+    report: str | None = None
     scoring: str = field(init=False, default="")
 
     def __post_init__(self):
+        from .loaders import DEFAULT_GROUPS
+        from .report import report_kind
         if self.compat not in ("strict", "official"):
             raise ValueError("--compat is strict or official")
         if self.compat == "official" and self.benchmark not in COMPAT:
             raise ValueError(f"--compat official needs --benchmark, one of {', '.join(COMPAT)}")
+        if self.report:
+            report_kind(self.report)                       # .md, .html or .json, else refused
+        if self.benchmark and not self.group_by and not self.macro:
+            groups, macro = DEFAULT_GROUPS[self.benchmark]
+            object.__setattr__(self, "group_by", groups)
+            object.__setattr__(self, "macro", macro)
         text = (f"official rules of {self.benchmark}" if self.compat == "official" else
                 "strict (thinkpipe rules" + (f", judge {self.judge}" if self.judge else "") + ")")
         object.__setattr__(self, "scoring", text)
+
+    def source(self, inputs):
+        """The benchmark's reader for `records(source=...)`, or None for record files."""
+        if not self.benchmark:
+            return None
+        from .loaders import load
+        return lambda policy: load(self.benchmark, list(inputs or []), policy)
 
 
 def make_scorer(config: EvalConfig) -> Callable[[dict], dict]:
@@ -107,4 +146,39 @@ def baseline_scores(items: Iterator[tuple[str, dict]], config: EvalConfig,
     return summary.by_id, summary.duplicate_ids
 
 
-__all__ = ["EvalConfig", "evaluate", "make_scorer", "baseline_scores", "Summary"]
+def run(items: Iterator[tuple[str, dict]], config: EvalConfig, policy, output: str | None = None,
+        fmt: str | None = None, inputs=None, show: bool = True) -> list[dict]:
+    """Score (and with a model, generate) every item, write the scored records to `output`
+    (stdout), compare with the baseline, print the summary on stderr and write the report.
+    Returns the summary rows."""
+    import sys
+
+    from thinkpipe.core.records import RecordWriter, read_records
+
+    from . import report as reports
+    from .summary import compare
+    summary = Summary(config.group_by, config.macro, keep_ids=bool(config.baseline))
+    with RecordWriter(output, fmt, line_buffered=bool(config.model)) as out:
+        for record in evaluate(items, config, policy, summary):
+            out.write(record)
+    comparison = None
+    if config.baseline:
+        base = read_records([config.baseline], policy)
+        theirs, repeated = baseline_scores(((base.where, r) for r in base),
+                                           EvalConfig(compat=config.compat,
+                                                      benchmark=config.benchmark), policy)
+        comparison = compare(summary.by_id, theirs, summary.duplicate_ids, repeated)
+        if summary.duplicate_ids or repeated:
+            log.warning("ids repeat (%d here, %d in the baseline): each id's first item is "
+                        "paired, the repeats are left out of the comparison",
+                        summary.duplicate_ids, repeated)
+    rows = summary.rows()
+    if show:
+        print(reports.table_text(rows, comparison), file=sys.stderr)
+    if config.report:
+        reports.write(config.report, rows, comparison,
+                      {"inputs": list(inputs or ["<stdin>"]), "scoring": config.scoring})
+    return rows
+
+
+__all__ = ["EvalConfig", "evaluate", "run", "make_scorer", "baseline_scores", "Summary"]

@@ -75,12 +75,17 @@ def build_optimizer(model, cfg: PretrainConfig, lr: float, weight_decay: float):
     The targeted matrices come first, so the logged lr is theirs; `other_lr` sets the group of
     everything else (the official scripts give both groups one lr).
     """
+    from thinkpipe.core.errors import UsageError
+
     from . import Fira, param_groups
 
     rank, alpha = PAPER_RANK_ALPHA.get(cfg.size, (128, 0.25))
-    rest, targeted = param_groups(model, cfg.targets, rank=cfg.rank or rank,
-                                  update_proj_gap=cfg.update_proj_gap,
-                                  alpha=cfg.alpha if cfg.alpha is not None else alpha)
+    try:                         # --targets that select no matrix: the options' fault (exit 2)
+        rest, targeted = param_groups(model, cfg.targets, rank=cfg.rank or rank,
+                                      update_proj_gap=cfg.update_proj_gap,
+                                      alpha=cfg.alpha if cfg.alpha is not None else alpha)
+    except ValueError as e:
+        raise UsageError(f"--targets: {e}") from None
     if cfg.other_lr is not None:
         rest["lr"] = cfg.other_lr
     if cfg.optimizer == "adamw":

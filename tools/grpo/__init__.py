@@ -78,6 +78,17 @@ class GRPOConfig:
             raise ValueError("; ".join(problems))
 
 
+def rollout_config(tools: str, max_completion_length: int, max_total_tokens: int,
+                   **sampling) -> RolloutConfig:
+    """The sampler's settings from grpo's options (TRL's names): --max-completion-length is the
+    budget of one turn; --max-total-tokens bounds a whole drawing trajectory and, without
+    tools, is the one completion's length."""
+    drawing = tools == "draw"
+    return RolloutConfig(tools="draw" if drawing else None, max_turn_tokens=max_completion_length,
+                         max_total_tokens=max_total_tokens if drawing else max_completion_length,
+                         **sampling)
+
+
 def prompts_from(items: Iterator[tuple[str, dict]], config: GRPOConfig, policy, bundle=None):
     """(id, record, prompt messages) for every usable record; bad ones go to the policy: a
     prompt that cannot be built or that the model cannot take (an unreadable image, images for
@@ -140,4 +151,4 @@ def train(items, config: GRPOConfig, policy, local_rank=None):
     return trainer.state
 
 
-__all__ = ["GRPOConfig", "train", "prompts_from"]
+__all__ = ["GRPOConfig", "rollout_config", "train", "prompts_from"]

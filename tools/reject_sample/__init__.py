@@ -76,24 +76,53 @@ class Requirement:
 
 @dataclass(frozen=True)
 class RejectConfig:
+    """What reject-sample samples, what it keeps, where it writes.
+
+    model             sample with this model; None filters the `responses` records carry
+    num_samples       trajectories per record
+    rollout           the sampler's settings (tools, turns, token budgets, temperature, ...)
+    rewards           reward specs recorded on every sample (built-in, module:function, URL)
+    require           what an accepted sample meets (correct, format, reflection, min-...)
+    keep              all | first | best | N: which accepted samples of a record are kept
+    max_per_record    a cap on the kept samples of a record
+    system            system prompt (with tools=draw, VILASR's by default)
+    seed              with the record id and sample number, each sample's seed
+    records_per_batch records whose samples share one batched rollout
+    output            accepted samples go here (stdout when None)
+    fmt               output format (else from the extension)
+    rejected          rejected samples go here, with `rejected_for`
+    media_dir         rendered images written there and referenced by path
+    embed_media       keep images inline (the default; contradicts media_dir)
+    """
     model: str | None = None
     num_samples: int = 4
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     rewards: tuple[str, ...] = ("accuracy",)
     require: tuple[Requirement, ...] = ()
-    keep: str = "all"                       # all | first | best | N
+    keep: str = "all"
     max_per_record: int | None = None
     system: str | None = None
     seed: int = 0
     records_per_batch: int = 8
+    output: str | None = None
+    fmt: str | None = None
+    rejected: str | None = None
+    media_dir: str | None = None
+    embed_media: bool = False
 
     def __post_init__(self):
+        from thinkpipe.core.records import resolve_format
         if self.keep not in ("all", "first", "best") and not (str(self.keep).isdigit()
                                                               and int(self.keep) >= 1):
             raise ValueError(f"--keep is all, first, best or a number N >= 1, not {self.keep!r} "
                              "(to keep nothing, leave -o out and write only --rejected)")
         if self.num_samples < 1:
             raise ValueError("--num-samples must be at least 1")
+        if self.embed_media and self.media_dir:
+            raise ValueError("--embed-media and --media-dir pull opposite ways; pick one")
+        resolve_format(self.output, self.fmt)          # -o x.csv: refused before the model loads
+        if self.rejected:
+            resolve_format(self.rejected, None)
 
 
 def select(samples: list[Sample], config: RejectConfig) -> None:

@@ -8,17 +8,22 @@ same as one process's. Counts for the summary are summed over ranks the same way
 from __future__ import annotations
 
 import heapq
+import logging
 import os
+import time
 from dataclasses import dataclass, field
 
 from thinkpipe.core.drawing.rollout import prompt_for
 from thinkpipe.core.errors import UsageError
 from thinkpipe.core.models.chat import render
+from thinkpipe.core.progress import current
 from thinkpipe.core.records import RecordWriter, media
 from thinkpipe.core.records.jsonl import dumps, loads
 
 from . import RejectConfig, process, record_id, to_record
 from .samples import samples_from_record
+
+log = logging.getLogger("thinkpipe.reject_sample")
 
 
 @dataclass
@@ -115,8 +120,21 @@ def _judged(checked, config, bundle, reward_fns):
         yield index, records[index], samples
 
 
-def run(items, config: RejectConfig, policy, output, fmt, rejected_path, media_dir, local_rank):
+def run(items, config: RejectConfig, policy, local_rank=None) -> Stats | None:
+    """Judge every record's samples, write the kept and rejected ones, summarise on stderr
+    (rank 0); the stats, or None on other ranks."""
+    start = time.perf_counter()
+    stats = _run(items, config, policy, local_rank)
+    if stats is not None:
+        log.info("%s (%.1f s)", stats.text(), time.perf_counter() - start)
+    return stats
+
+
+def _run(items, config: RejectConfig, policy, local_rank):
+    output, fmt, rejected_path, media_dir = config.output, config.fmt, config.rejected, \
+        config.media_dir
     info, bundle, reward_fns = _setup(config, local_rank)
+    progress = current()
     externalise = media.writer_to_dir(media_dir) if media_dir else None
     stats = Stats()
 
@@ -135,6 +153,7 @@ def run(items, config: RejectConfig, policy, output, fmt, rejected_path, media_d
             groups = _groups(items, config, policy, bundle, reward_fns, info, stats)
             for index, record, samples in groups:
                 stats.add(record, samples, config.require)
+                progress.advance(0, accepted=f"{stats.accepted}/{stats.sampled}")
                 kept, dropped = records_of(index, record, samples)
                 for r in kept:
                     out.write(r)

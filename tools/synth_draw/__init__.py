@@ -49,22 +49,45 @@ def min_canvas(task: str, relations_objects: tuple[int, int]) -> int:
 
 @dataclass(frozen=True)
 class SynthConfig:
+    """What synth-draw generates and how it writes it.
+
+    tasks              task families, taken in turn by record index
+    count              records before --shard
+    seed               with the record index, all a record depends on
+    canvas             image size in pixels (at least min_canvas of every task)
+    maze_sizes         maze grid sizes drawn from
+    questions          task -> the question kinds asked
+    relations_objects  (min, max) objects per relations scene
+    reflection_rate    fraction of traces with a planted mistake redrawn in the next turn
+    dialect            vilasr (fenced JSON) | tool_call (<tool_call> blocks)
+    style              thinkpipe records | sharegpt (LLaMA-Factory; needs media_dir)
+    workers            processes generating (output unchanged)
+    shard              (k, n): the k-th of n interleaved slices of the indices
+    media_dir          write images there and reference them by path (else inline PNG)
+    embed_media        inline PNG (the default anyway; contradicts media_dir)
+    """
     tasks: tuple[str, ...] = ("maze", "relations", "geometry")
     count: int = 100
     seed: int = 0
     canvas: int = 616
     maze_sizes: tuple[int, ...] = (4, 5, 6)
-    questions: dict = field(default_factory=lambda: dict(TASKS))  # task -> question kinds
+    questions: dict = field(default_factory=lambda: dict(TASKS))
     relations_objects: tuple[int, int] = (4, 7)
     reflection_rate: float = 0.3
-    dialect: str = "vilasr"         # vilasr | tool_call
-    style: str = "thinkpipe"        # thinkpipe | sharegpt
+    dialect: str = "vilasr"
+    style: str = "thinkpipe"
     workers: int = 1
     shard: tuple[int, int] | None = None
+    media_dir: str | None = None
+    embed_media: bool = False
 
     def __post_init__(self):
         problems = [f"unknown task {t!r} (choose from {', '.join(TASKS)})"
                     for t in self.tasks if t not in TASKS]
+        if self.embed_media and self.media_dir:
+            problems.append("--embed-media and --media-dir pull opposite ways; pick one")
+        if self.style == "sharegpt" and not self.media_dir:
+            problems.append("--style sharegpt references image files: give --media-dir DIR")
         for task, kinds in self.questions.items():
             problems += [f"unknown {task} question {k!r} (choose from {', '.join(TASKS[task])})"
                          for k in kinds if k not in TASKS.get(task, ())]
@@ -138,5 +161,34 @@ def generate(config: SynthConfig) -> Iterator[dict]:
         yield from pool.imap(partial(make_record, config), todo, chunksize=8)
 
 
-__all__ = ["SynthConfig", "TASKS", "Task", "TraceError", "make_task", "make_record", "generate",
+def run(config: SynthConfig, output: str | None = None, fmt: str | None = None) -> dict:
+    """Generate, write (to `output` or stdout) and summarise on stderr; returns the counts."""
+    import logging
+    import time
+
+    from thinkpipe.core.progress import current
+    from thinkpipe.core.records import RecordWriter, media
+
+    from .styles import to_sharegpt
+    start, counts, reflective = time.perf_counter(), {}, 0
+    externalise = media.writer_to_dir(config.media_dir) if config.media_dir else None
+    progress = current()
+    progress.begin("records", total=len(indices(config)))
+    with RecordWriter(output, fmt) as out:
+        for record in generate(config):
+            counts[record["task"]] = counts.get(record["task"], 0) + 1
+            reflective += record["reflection"]
+            if externalise:
+                media.map_refs(record, externalise)
+            out.write(to_sharegpt(record) if config.style == "sharegpt" else record)
+            progress.advance()
+    seconds, total = time.perf_counter() - start, sum(counts.values())
+    logging.getLogger("thinkpipe.synth_draw").info(
+        "%d records (%s; %d with reflection) in %.1f s, %.0f records/s", total,
+        ", ".join(f"{k} {v}" for k, v in counts.items()) or "none", reflective, seconds,
+        total / seconds if seconds else 0)
+    return counts
+
+
+__all__ = ["SynthConfig", "run", "TASKS", "Task", "TraceError", "make_task", "make_record", "generate",
            "indices"]
