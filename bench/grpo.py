@@ -111,8 +111,8 @@ def main() -> None:
         "What thinkpipe removed: a multinomial call per row per token (now one uniform per row "
         "and one batched inverse-CDF search, 10 ms/step), re-tokenising completions (the update "
         "scores the sampled ids), and rendering a prompt once per group instead of G times. "
-        "The 1.5x target needs a faster decoder than HF generate: the rollout engine is an "
-        "interface (tools/grpo/engine.py) for a vLLM engine on GPU machines.",
+        "The 1.5x target needs a faster decoder than HF generate: the sampler is an "
+        "interface (tools/grpo/sampler.py) for a vLLM sampler on GPU machines.",
         "<!-- grpo:end -->"]) + "\n"
     write_section(text, "grpo")
     print(text)

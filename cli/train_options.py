@@ -1,6 +1,6 @@
 """Options every trainer shares (sft, grpo, distill-kpod, fira-pretrain), spelled as TRL and
-HF TrainingArguments spell them, so configs port over. `train_config(locals())` builds the
-core/train TrainConfig from them.
+HF TrainingArguments spell them, so configs port over. `train_config(ctx.params)` builds the
+core/train TrainConfig from the command's parsed parameters (the typer context), by name.
 """
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ LocalRank = Annotated[Optional[int], typer.Option("--local_rank", "--local-rank"
 
 
 def train_config(values: dict):
-    """TrainConfig from a command's arguments (`locals()`): the fields it has, by name.
+    """TrainConfig from a command's parsed parameters (`ctx.params`): the fields it has, by name.
 
     ValueError on contradictions. Every trainer declares the options above, so every trainer
     passes them all; fields a command has no option for keep TrainConfig's defaults.

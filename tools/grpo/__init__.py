@@ -7,8 +7,9 @@ steps (asymmetric with --epsilon-high, μ of them per rollout batch with --num-i
 optional k3 KL penalty to a frozen reference (--beta; 0 skips loading it), aggregated as GRPO
 (per-sequence mean), DAPO (token mean over the batch) or Dr. GRPO (constant normaliser).
 DAPO's dynamic sampling (--filter-groups) drops groups whose rewards all tie and samples more.
-Maths: losses.py; the loop: trainer.py; generation: engine.py (an interface a vLLM engine can
-implement).
+Maths: losses.py; the loop, phase by phase: trainer.py; rollout collection and dynamic
+sampling: collect.py; generation: sampler.py (an interface a vLLM sampler can implement);
+metrics rows: metrics.py; --rollouts: rollouts.py.
 
     grpo --model ckpt/rrs --output-dir ckpt/rl rl.jsonl > metrics.jsonl
     grpo --model ckpt/rrs --output-dir ckpt/rl --tools draw --reward vilasr --epsilon-high 0.3 --beta 0 rl.jsonl
@@ -26,31 +27,54 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from thinkpipe.core.drawing.rollout import RolloutConfig
 from thinkpipe.core.train import TrainConfig
 
+from .collect import prompts_from
 from .losses import LOSS_TYPES, SCALES
+from .trainer import train
 
 log = logging.getLogger("thinkpipe.grpo")
 
 
 @dataclass(frozen=True)
 class GRPOConfig:
+    """What grpo trains, how it samples and what it optimises.
+
+    model              the policy to train (a model folder)
+    train              the shared loop's settings (core/train TrainConfig: lr, steps, ...)
+    rollout            the sampler's settings (rollout_config: tools, token budgets, ...)
+    num_generations    G, completions per prompt
+    rewards            reward specs (built-in, module:function, URL), summed with...
+    reward_weights     ...these weights (default 1 each)
+    scale_rewards      group | batch | none: the std dividing the advantages
+    advantage_eps      added to that std
+    epsilon            lower clip (and upper, unless epsilon_high)
+    epsilon_high       upper clip (DAPO's clip-higher)
+    num_iterations     mu, optimizer steps per rollout batch
+    beta               k3 KL coefficient; 0 never loads the reference
+    loss_type          grpo | dapo | dr_grpo (losses.LOSSES)
+    mask_truncated     cut-off completions stay out of the loss
+    filter_groups      DAPO's dynamic sampling: tied groups dropped, more sampled
+    max_filter_rounds  sampling rounds per step at most (then padding, or RunFailed)
+    max_seq_length     tokens of prompt and completion trained on
+    system             system prompt (with tools=draw, VILASR's by default)
+    rollouts_path      write every trajectory there (.jsonl, .jsonl.gz, .parquet)
+    """
     model: str
     train: TrainConfig
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     num_generations: int = 8
     rewards: tuple[str, ...] = ("accuracy",)
     reward_weights: tuple[float, ...] | None = None
-    scale_rewards: str = "group"            # group | batch | none
+    scale_rewards: str = "group"
     advantage_eps: float = 1e-4
     epsilon: float = 0.2
     epsilon_high: float | None = None
     num_iterations: int = 1
     beta: float = 0.0
-    loss_type: str = "dapo"                 # grpo | dapo | dr_grpo
+    loss_type: str = "dapo"
     mask_truncated: bool = False
     filter_groups: bool = False
     max_filter_rounds: int = 3
@@ -87,68 +111,6 @@ def rollout_config(tools: str, max_completion_length: int, max_total_tokens: int
     return RolloutConfig(tools="draw" if drawing else None, max_turn_tokens=max_completion_length,
                          max_total_tokens=max_total_tokens if drawing else max_completion_length,
                          **sampling)
-
-
-def prompts_from(items: Iterator[tuple[str, dict]], config: GRPOConfig, policy, bundle=None):
-    """(id, record, prompt messages) for every usable record; bad ones go to the policy: a
-    prompt that cannot be built or that the model cannot take (an unreadable image, images for
-    a text-only model), or no gold `answer` for a reward that needs one (accuracy, vilasr)."""
-    import hashlib
-
-    from thinkpipe.core.drawing.rollout import prompt_for
-    from thinkpipe.core.models.chat import render
-    from thinkpipe.core.records.jsonl import dumps
-    from thinkpipe.core.rewards import NEEDS_ANSWER
-
-    gold = sorted(set(config.rewards) & NEEDS_ANSWER)
-    out, seen = [], set()
-    for where, record in items:
-        try:
-            if gold and record.get("answer") is None:
-                raise ValueError(f"no gold `answer` for the {gold[0]} reward")
-            prompt = prompt_for(record, config.system, config.rollout.tools == "draw")
-            if bundle is not None:
-                render(bundle, prompt)
-        except (ValueError, OSError) as e:
-            policy.handle(where, str(e), dumps(record))
-            continue
-        pid = str(record["id"]) if record.get("id") is not None else \
-            "p" + hashlib.sha256(dumps(record)).hexdigest()[:12]
-        if pid in seen:
-            pid = f"{pid}#{len(out)}"
-        seen.add(pid)
-        out.append((pid, record, prompt))
-    if not out:
-        from thinkpipe.core.errors import UsageError
-        raise UsageError("no prompts to train on")
-    return out
-
-
-def train(items, config: GRPOConfig, policy, local_rank=None):
-    """Optimizer steps until --max-steps (or the epochs' rollout batches x num_iterations);
-    checkpoints at rollout-batch boundaries, so a resumed run regenerates nothing it used."""
-    from thinkpipe.core.train import check_output_dir
-
-    from .trainer import GRPORun
-
-    check_output_dir(config.train, remove=False)     # before loading a model
-    run = GRPORun(config, items, policy, local_rank)
-    trainer = run.trainer
-    try:
-        if trainer.finished:
-            return trainer.state
-        while trainer.state.step < trainer.total_steps:
-            start = trainer.state.step
-            for row in run.steps(trainer.total_steps - start):
-                trainer.log(row)
-            trainer.maybe_save(since=start)
-        if trainer._last_saved != trainer.state.step:
-            trainer.save()
-        trainer.save_model(config.train.output_dir, run.bundle.processor or run.bundle.tokenizer)
-    finally:
-        run.close()
-        trainer.close()
-    return trainer.state
 
 
 __all__ = ["GRPOConfig", "rollout_config", "train", "prompts_from"]

@@ -10,12 +10,14 @@ rho_it = pi_theta(o_it | ...) / pi_old(o_it | ...) and advantage A_i (the same f
     L_it  = -[ min(rho_it A_i, clip(rho_it, 1 - eps_low, 1 + eps_high) A_i) - beta KL_it ]
     KL_it = exp(d) - d - 1, d = log pi_ref - log pi_theta        (k3, Schulman 2020; unbiased, >= 0)
 
-Aggregation (`loss_type`), with m_it the completion mask:
+Aggregation (`loss_type`, the LOSSES registry), with m_it the completion mask:
     grpo     (1/N) sum_i (sum_t m_it L_it) / (sum_t m_it)        per-sequence mean, then mean
     dapo     sum_it m_it L_it / sum_it m_it                      token mean over the whole batch
     dr_grpo  sum_it m_it L_it / (N * L_max)                      a constant normaliser
-Each returns the *sum* of its contributions and the normaliser separately, so the training loop
-can split a batch over micro-batches and ranks and still divide by the global normaliser.
+Each entry gives the *sum* of a micro-batch's contributions and, apart, the normaliser of a
+set of completions from their trained-token counts, so the loop can split a batch over
+micro-batches and ranks and still divide by the global normaliser. A new loss type is two
+functions and one LOSSES entry; the trainer uses nothing else.
 
 Official code differs in places, documented where it matters: TRL's std is unbiased and its eps
 1e-4; verl's eps 1e-6; Video-R1 runs one on-policy step (rho = 1, no clipping in effect); VILASR
@@ -23,11 +25,10 @@ clips asymmetrically (0.2 / 0.3) with KL off.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import torch
 
-LOSS_TYPES = ("grpo", "dapo", "dr_grpo")
 SCALES = ("group", "batch", "none")
 
 
@@ -83,6 +84,30 @@ def token_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Ten
     return TokenLoss(per_token, clipped, kl * mask)
 
 
+def per_sequence_mean(per_token: torch.Tensor, mask: torch.Tensor, max_len: int) -> torch.Tensor:
+    """grpo: sum_i (sum_t m_it L_it) / (sum_t m_it) over this micro-batch."""
+    lengths = mask.sum(1).clamp(min=1)                                 # (B,)
+    return (per_token.sum(1) / lengths).sum()                          # ()
+
+
+def token_sum(per_token: torch.Tensor, mask: torch.Tensor, max_len: int) -> torch.Tensor:
+    """dapo, dr_grpo: sum_it m_it L_it over this micro-batch (L_it is already 0 off the mask)."""
+    return per_token.sum()                                             # ()
+
+
+class LossType(NamedTuple):
+    contribution: Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
+    normaliser: Callable[[list[int], int], float]   # trained tokens per completion, L_max -> share
+
+
+LOSSES: dict[str, LossType] = {
+    "grpo": LossType(per_sequence_mean, lambda tokens, max_len: float(len(tokens))),
+    "dapo": LossType(token_sum, lambda tokens, max_len: float(sum(tokens))),
+    "dr_grpo": LossType(token_sum, lambda tokens, max_len: float(len(tokens) * max_len)),
+}
+LOSS_TYPES = tuple(LOSSES)
+
+
 def aggregate(per_token: torch.Tensor, mask: torch.Tensor, loss_type: str,
               max_len: int) -> tuple[torch.Tensor, float]:
     """(sum of this micro-batch's contributions, its share of the normaliser).
@@ -90,14 +115,11 @@ def aggregate(per_token: torch.Tensor, mask: torch.Tensor, loss_type: str,
     The global loss is sum(contributions) / sum(normalisers) over every micro-batch and rank:
     grpo counts sequences, dapo tokens, dr_grpo sequences x max_len.
     """
-    if loss_type == "grpo":
-        lengths = mask.sum(1).clamp(min=1)                             # (B,)
-        return (per_token.sum(1) / lengths).sum(), float(per_token.shape[0])
-    if loss_type == "dapo":
-        return per_token.sum(), float(mask.sum())
-    if loss_type == "dr_grpo":
-        return per_token.sum(), float(per_token.shape[0] * max_len)
-    raise ValueError(f"loss_type must be one of {LOSS_TYPES}")
+    if loss_type not in LOSSES:
+        raise ValueError(f"loss_type must be one of {LOSS_TYPES}")
+    entry = LOSSES[loss_type]
+    tokens = [int(n) for n in mask.sum(1).tolist()]                    # per completion
+    return entry.contribution(per_token, mask, max_len), entry.normaliser(tokens, max_len)
 
 
 def constant_within_groups(component: torch.Tensor, group_size: int) -> bool:
@@ -107,7 +129,14 @@ def constant_within_groups(component: torch.Tensor, group_size: int) -> bool:
     return bool(((g - g[:, :1]).abs() < 1e-12).all())
 
 
-def tied_groups(rewards: torch.Tensor, group_size: int) -> torch.Tensor:
-    """(N/G,) bool: groups whose rewards all tie (zero advantage; DAPO's dynamic sampling drops them)."""
-    g = rewards.view(-1, group_size)
-    return (g.max(1).values - g.min(1).values) < 1e-12
+def tied_groups(rewards: torch.Tensor, group_size: int,
+                valid: torch.Tensor | None = None) -> torch.Tensor:
+    """(N/G,) bool: groups whose rewards all tie (zero advantage; DAPO's dynamic sampling drops
+    them, TRL reports their fraction as frac_reward_zero_std). With `valid` (N,) bool, only
+    valid rewards count and a group with fewer than two is tied too."""
+    valid = torch.ones_like(rewards, dtype=torch.bool) if valid is None else valid
+    g = rewards.view(-1, group_size).double()                          # (N/G, G)
+    v = valid.view(-1, group_size)                                     # (N/G, G)
+    high = g.masked_fill(~v, float("-inf")).max(1).values              # (N/G,)
+    low = g.masked_fill(~v, float("inf")).min(1).values                # (N/G,)
+    return (v.sum(1) < 2) | ((high - low) < 1e-12)

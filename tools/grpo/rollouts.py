@@ -62,3 +62,36 @@ class RolloutLog:
             self._writer.close()
         if self._file is not None:
             self._file.close()
+
+
+# fields of a prompt record that describe its own trace or scoring, not the new trajectory
+TRACE_FIELDS = {"messages", "response", "responses", "num_turns", "reflection", "end_reason",
+                "finish_reason", "format", "score", "status", "extracted", "extract_method",
+                "verifier", "score_detail", "prediction_from", "rewards", "reward"}
+
+
+def prompt_turns(messages: list) -> list:
+    """The turns before the first assistant turn."""
+    first = next((i for i, m in enumerate(messages)
+                  if isinstance(m, dict) and m.get("role") == "assistant"), len(messages))
+    return messages[:first]
+
+
+def rollout_rows(comps, record_of: dict, step: int) -> list[dict]:
+    """Every trajectory of a batch as a record eval and reject-sample read: the prompt
+    record's fields (its images included, a stored trace not), `response` (the last assistant
+    turn), `turns`, rewards, advantage, `finish_reason`; `step`: the first step it trains."""
+    rows = []
+    for c in comps:
+        rec = record_of[c.prompt_id]
+        base = {k: v for k, v in rec.items() if k not in TRACE_FIELDS}
+        if isinstance(rec.get("messages"), list):
+            base["messages"] = prompt_turns(rec["messages"])
+        turns = [m["content"] for m in c.traj.messages[c.prompt_len:] if m["role"] == "assistant"]
+        rows.append({
+            **base, "id": f"{c.prompt_id}-step{step}-g{c.group}-s{c.sample}",
+            "prompt_id": c.prompt_id, "step": step, "group": c.group, "sample": c.sample,
+            "seed": c.traj.seed, "response": turns[-1] if turns else "", "turns": turns,
+            "rewards": c.rewards, "reward": c.reward, "advantage": c.advantage,
+            "num_turns": c.traj.turns, "finish_reason": c.traj.reason, "trained": c.trained})
+    return rows

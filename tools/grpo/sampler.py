@@ -1,11 +1,11 @@
-"""Rollout engines: who generates the trajectories the policy is trained on.
+"""Samplers: who generates the trajectories the policy is trained on.
 
-The loss code only needs `engine.generate(prompts, seeds) -> list[Trajectory]` and
-`engine.sync()` after each optimizer step (a no-op when the engine uses the policy's own
-weights). HFEngine, the embedded default, decodes with the policy module itself through
-core/drawing/rollout.py (batched, per-sample seeds, the drawing loop with --tools draw); an
-engine that serves the weights elsewhere (vLLM) implements the same two methods and copies the
-weights in sync().
+The trainer only needs `sampler.generate(prompts, seeds) -> list[Trajectory]` and
+`sampler.sync()` after each optimizer step (a no-op when the sampler uses the policy's own
+weights). HFSampler, the embedded default, decodes with the policy module itself through
+core/drawing/rollout.py (batched, per-sample seeds, the drawing loop with --tools draw); a
+sampler that serves the weights elsewhere (vLLM) implements the same two methods and copies the
+weights in sync(). (The optimiser side is core/train's "engine": DDP or DeepSpeed.)
 """
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ import torch
 from thinkpipe.core.drawing.rollout import RolloutConfig, Trajectory, rollout
 
 
-class RolloutEngine(Protocol):
+class Sampler(Protocol):
     def generate(self, prompts: list[list[dict]], seeds: list[int]) -> list[Trajectory]: ...
 
     def sync(self) -> None: ...
 
 
-class HFEngine:
+class HFSampler:
     """Generation with the policy being trained (transformers' generate, in this process)."""
 
     def __init__(self, bundle, module, config: RolloutConfig):
