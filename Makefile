@@ -1,5 +1,7 @@
 # thinkpipe: every target works from a fresh clone (it creates .venv when missing).
-#   make test   install the pinned stack into .venv and run the whole suite
+#   make test   install the pinned stack into .venv, lint, and run the whole suite (CI runs it)
+#   make test-fast  the suite without the tests marked slow (launches, training runs): < 2 min
+#   make lint   ruff with the committed configuration (pyproject.toml)
 #   make demo   run a short pipeline on built-in defaults and print a summary
 #   make bench  benchmarks against peers; figures go to bench/RESULTS.md
 #   make man    regenerate the roff pages in man/ from the commands' help
@@ -12,7 +14,7 @@ STAMP := $(VENV)/.thinkpipe-installed
 TORCH := torch==2.13.0
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: setup test demo bench man lint clean
+.PHONY: setup test test-fast demo bench man lint clean
 
 setup: $(STAMP)
 
@@ -25,8 +27,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install --quiet -c constraints.txt --no-deps fira==1.0.2
 	touch $(STAMP)
 
-test: setup
+test: lint
 	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check cli core tools tests bench man
 
 demo: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash pipelines/demo.sh

@@ -41,7 +41,8 @@ def records(n: int) -> list[dict]:
 
 def ours(model: str, data: str, root: str) -> float:
     cmd = [os.path.join(os.path.dirname(sys.executable), "sft"), "--model", model, "--output-dir",
-           os.path.join(root, "ours"), "--overwrite-output-dir", "--max-steps", str(STEPS), "--per-device-train-batch-size",
+           os.path.join(root, "ours"), "--overwrite-output-dir", "--max-steps", str(STEPS),
+           "--per-device-train-batch-size",
            str(BATCH), "--learning-rate", "1e-3", "--no-group-by-length", data]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     rows = [json.loads(x) for x in out.splitlines()]

@@ -13,7 +13,7 @@ import sys
 import zlib
 from typing import BinaryIO, Iterator, Sequence
 
-from ..errors import InputError, RecordError
+from ..errors import InputError
 from .policy import ErrorPolicy
 from .jsonl import iter_jsonl
 

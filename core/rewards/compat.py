@@ -27,7 +27,7 @@ from typing import Any, Callable
 from .extract import number
 from .formats import assistant_turns
 from .puzzles import expression
-from .verifiers import gold_letters, mra, question_type
+from .verifiers import gold_letters, question_type
 
 LETTERS = "ABCDEFGHIJ"
 

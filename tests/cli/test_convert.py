@@ -113,7 +113,8 @@ def test_embed_media_embeds_every_reference_and_a_missing_file_is_a_bad_record(c
     r = cli(["thinkpipe", "convert", "--embed-media", "--on-error", "skip", "-o", "x.parquet"], data,
             cwd=tmp_path)
     assert r.rc == 0 and "1 bad record(s) skipped" in r.stderr
-    back = [__import__("json").loads(x) for x in cli(["thinkpipe", "convert", str(tmp_path / "x.parquet")]).out.splitlines()]
+    out = cli(["thinkpipe", "convert", str(tmp_path / "x.parquet")]).out
+    back = [__import__("json").loads(x) for x in out.splitlines()]
     refs = [b["images"][0] if isinstance(b["images"], list) else b["images"] for b in back]
     assert [ref["bytes"] for ref in refs] == ["cG5nLWJ5dGVz"] * 3
 

@@ -1,4 +1,5 @@
 """thinkpipe eval from the command line: reports, baselines, generation with a tiny model."""
+import pytest
 import json
 
 PREDS = [
@@ -47,6 +48,7 @@ def test_official_mode_needs_benchmark(cli):
     assert cli(["thinkpipe", "eval", "--compat", "official"], DATA).rc == 2
 
 
+@pytest.mark.slow
 def test_generates_missing_predictions_with_a_model(cli, tiny_models):
     data = b'{"id": "g", "question": "Which?", "options": ["x", "y"], "answer": "A"}\n'
     r = cli(["thinkpipe", "eval", "--model", tiny_models["llama"], "--max-new-tokens", "6"], data)
@@ -81,6 +83,7 @@ def test_a_stored_response_is_scored_before_the_gold_trace(cli):
     assert _lines(cli(["thinkpipe", "eval"], (json.dumps(task) + "\n").encode()))[0]["status"] == "correct"
 
 
+@pytest.mark.slow
 def test_with_a_model_every_prediction_is_generated(cli, tiny_models):
     """A random model on gold-trace records scores like chance, never the trace's 100%."""
     tasks = cli(["synth-draw", "--task", "maze", "--count", "6", "--canvas", "224",
@@ -92,6 +95,7 @@ def test_with_a_model_every_prediction_is_generated(cli, tiny_models):
     assert all(o["prediction_from"] == "response" and o["model"] for o in out)
 
 
+@pytest.mark.slow
 def test_sample_seeds_come_from_record_ids(cli, tiny_models):
     data = "".join(json.dumps({"id": f"q{i}", "question": "Which?", "options": ["x", "y"],
                                "answer": "A"}) + "\n" for i in range(4)).encode()
@@ -104,6 +108,7 @@ def test_sample_seeds_come_from_record_ids(cli, tiny_models):
     assert len(set(by_batch.values())) == 4          # the same prompt, four ids, four samples
 
 
+@pytest.mark.slow
 def test_records_the_model_cannot_take_are_bad_records(cli, tiny_models, red_png):
     data = (json.dumps({"id": "1", "question": "Q?", "answer": "A", "options": ["x", "y"],
                         "images": ["nope.png"]}) + "\n" +

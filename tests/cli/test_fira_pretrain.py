@@ -1,4 +1,5 @@
 """fira-pretrain from the command line: it learns, it resumes, it refuses sharded optimizers."""
+import pytest
 import json
 import random
 
@@ -18,6 +19,7 @@ def run(cli, tmp_path, out, *extra, data=None):
                 "--learning-rate", "1e-2", *extra], data if data is not None else corpus(400, 0))
 
 
+@pytest.mark.slow
 def test_learns_and_reports_state_and_perplexity(cli, tmp_path, tiny_models):
     import shutil
     shutil.copytree(tiny_models["llama"], tmp_path / "tok")
@@ -30,6 +32,7 @@ def test_learns_and_reports_state_and_perplexity(cli, tmp_path, tiny_models):
     assert (tmp_path / "f" / "model.safetensors").exists()
 
 
+@pytest.mark.slow
 def test_resume_matches_an_uninterrupted_run(cli, tmp_path, tiny_models):
     import shutil
     shutil.copytree(tiny_models["llama"], tmp_path / "tok")
@@ -46,6 +49,7 @@ def test_resume_matches_an_uninterrupted_run(cli, tmp_path, tiny_models):
     assert [x["loss"] for x in again] == [x["loss"] for x in full[3:]]
 
 
+@pytest.mark.slow
 def test_refusals(cli, tmp_path, tiny_models):
     import shutil
     shutil.copytree(tiny_models["llama"], tmp_path / "tok")

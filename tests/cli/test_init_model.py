@@ -1,8 +1,10 @@
 """thinkpipe init-model from the command line."""
+import pytest
 import json
 import os
 
 
+@pytest.mark.slow
 def test_writes_a_folder_and_describes_it_on_stdout(cli, tmp_path):
     r = cli(["thinkpipe", "init-model", "--arch", "llama", str(tmp_path / "m"), "--hidden-size", "32"])
     info = json.loads(r.out)

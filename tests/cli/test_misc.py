@@ -44,6 +44,7 @@ def test_stubs_say_so_and_exit_1(cli, name):
     assert r.rc == 1 and "not implemented yet" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_mistyped_model_path_fails_at_once_without_the_hub(cli, tiny_models, tmp_path):
     import shutil
     import time

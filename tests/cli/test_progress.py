@@ -1,4 +1,5 @@
 """Progress on stderr: a live display on a terminal, plain lines in a log, nothing under -q."""
+import pytest
 import io
 import os
 import select
@@ -61,6 +62,7 @@ def test_a_log_gets_plain_lines_at_most_every_so_often(cli):
     assert "progress:" not in cli(SYNTH).stderr        # the default 30 s: a short run says nothing
 
 
+@pytest.mark.slow
 def test_trainers_report_steps_with_their_loss(cli, tiny_models, tmp_path):
     import json
     data = "".join(json.dumps({"messages": [{"role": "user", "content": f"say {i}"},

@@ -1,4 +1,5 @@
 """reject-sample and sft from the command line."""
+import pytest
 import json
 
 RESP = [
@@ -28,6 +29,7 @@ def test_records_without_responses_have_nothing_to_sample(cli):
     assert r.rc == 65 and "<stdin>:1" in r.stderr and "responses[0]" in r.stderr
 
 
+@pytest.mark.slow
 def test_sampling_with_a_model_and_the_drawing_loop(cli, tiny_models, tmp_path):
     tasks = cli(["synth-draw", "--task", "maze", "--count", "2", "--canvas", "224"]).out
     rej = tmp_path / "rej.jsonl"
@@ -44,6 +46,7 @@ def test_sampling_with_a_model_and_the_drawing_loop(cli, tiny_models, tmp_path):
     assert again.out == r.out and (tmp_path / "rej2.jsonl").read_bytes() == rej.read_bytes()
 
 
+@pytest.mark.slow
 def test_sft_trains_saves_and_resumes(cli, tiny_models, tmp_path):
     data = "".join(json.dumps({"messages": [{"role": "user", "content": f"say {i}"},
                                             {"role": "assistant", "content": f"<answer>{i}</answer>"}]}) + "\n"
@@ -60,6 +63,7 @@ def test_sft_trains_saves_and_resumes(cli, tiny_models, tmp_path):
     assert [json.loads(x)["step"] for x in again.out.splitlines()] == [7, 8]
 
 
+@pytest.mark.slow
 def test_sft_usage_errors(cli, tiny_models, tmp_path):
     assert cli(["sft", "--output-dir", str(tmp_path)], b"").rc == 2                   # no --model
     r = cli(["sft", "--model", tiny_models["llama"], "--output-dir", str(tmp_path)], b"")
@@ -69,6 +73,7 @@ def test_sft_usage_errors(cli, tiny_models, tmp_path):
     assert r.rc == 65 and "<stdin>:1" in r.stderr
 
 
+@pytest.mark.slow
 def test_torchrun_ranks_merge_in_input_order(cli, tmp_path):
     import os
     import sys
@@ -123,6 +128,7 @@ def test_require_correct_needs_a_gold_answer_and_keep_needs_one_sample(cli):
     assert cli(["reject-sample", "--keep", "0"], DATA).rc == 2
 
 
+@pytest.mark.slow
 def test_generation_meets_bad_records_under_the_error_policy(cli, tiny_models, red_png, tmp_path):
     data = (json.dumps({"id": "1", "question": "Q?", "answer": "A", "images": ["nope.png"]}) + "\n" +
             json.dumps({"id": "2", "question": "Q?", "answer": "A"}) + "\n").encode()
@@ -143,6 +149,7 @@ def _sft(cli, model, out, data, *extra):
                 "2", "--learning-rate", "5e-3", *extra], data)
 
 
+@pytest.mark.slow
 def test_a_non_empty_output_dir_is_refused_and_a_finished_resume_leaves_the_model(cli, tiny_models, tmp_path):
     data = "".join(json.dumps({"messages": [{"role": "user", "content": f"say {i}"},
                                             {"role": "assistant", "content": f"{i}"}]}) + "\n"
@@ -165,6 +172,7 @@ def test_a_non_empty_output_dir_is_refused_and_a_finished_resume_leaves_the_mode
     assert r.rc == 0
 
 
+@pytest.mark.slow
 def test_truncation_that_leaves_no_assistant_token_is_skipped_and_counted(cli, tiny_models, tmp_path):
     long_prompt = {"messages": [{"role": "user", "content": "word " * 200},
                                 {"role": "assistant", "content": "yes"}]}
@@ -177,6 +185,7 @@ def test_truncation_that_leaves_no_assistant_token_is_skipped_and_counted(cli, t
     assert r.rc == 0 and "1 example(s) skipped" in r.stderr and _out(r)[0]["loss"] > 0
 
 
+@pytest.mark.slow
 def test_sft_reads_the_sharegpt_and_trl_image_layouts(cli, tiny_models, tmp_path):
     vl, llm = tiny_models["qwen2-vl"], tiny_models["llama"]
     media = tmp_path / "img"
@@ -205,6 +214,7 @@ def test_sft_reads_the_sharegpt_and_trl_image_layouts(cli, tiny_models, tmp_path
     assert r.rc == 2 and "text-only" in r.stderr
 
 
+@pytest.mark.slow
 def test_an_unwritable_output_dir_or_metrics_file_is_exit_73(cli, tiny_models, tmp_path):
     (tmp_path / "file").write_text("a file, not a folder")
     data = (json.dumps({"messages": [{"role": "user", "content": "hi"},
@@ -216,6 +226,7 @@ def test_an_unwritable_output_dir_or_metrics_file_is_exit_73(cli, tiny_models, t
     assert r.rc == 73 and "--metrics" in r.stderr
 
 
+@pytest.mark.slow
 def test_a_resumed_run_keeps_the_metrics_file_one_run_long(cli, tiny_models, tmp_path):
     data = "".join(json.dumps({"messages": [{"role": "user", "content": f"say {i}"},
                                             {"role": "assistant", "content": f"{i}"}]}) + "\n"

@@ -80,7 +80,7 @@ def _by_group(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 def markdown(rows, comparison, meta) -> str:
-    out = [f"# Evaluation report", "", f"- inputs: {', '.join(meta['inputs'])}",
+    out = ["# Evaluation report", "", f"- inputs: {', '.join(meta['inputs'])}",
            f"- scoring: {meta['scoring']}", f"- generated: {meta['generated']}", ""]
     for group, items in _by_group(rows).items():
         out += [f"## {group}", "", "| label | n | score % | 95% CI | | statuses |",

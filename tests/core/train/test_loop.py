@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -16,6 +15,7 @@ from thinkpipe.core.errors import UsageError
 from thinkpipe.core.train import TrainConfig
 from thinkpipe.core.train.engines import deepspeed_config
 
+pytestmark = pytest.mark.slow   # real launches and training runs of a few seconds each
 BIN = os.path.dirname(sys.executable)
 ENV = {k: v for k, v in os.environ.items()
        if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}

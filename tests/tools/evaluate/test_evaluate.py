@@ -1,5 +1,4 @@
 """thinkpipe eval: statistics, summaries, official loaders, the judge cache, the command."""
-import json
 import os
 
 import pytest

@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow   # real launches and training runs of a few seconds each
 BIN = os.path.dirname(sys.executable)
 ENV = {k: v for k, v in os.environ.items()
        if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
@@ -154,9 +155,10 @@ def test_bad_prompts_and_options_are_refused_before_training(task, tmp_path, tin
                                          '{"id": "b", "question": "Q?"}\n')
     base = ["--model", model, "--num-generations", "2", "--per-device-train-batch-size", "2",
             "--max-steps", "1", "-q"]
-    run = lambda out, *a: subprocess.run([os.path.join(BIN, "grpo"), "--output-dir", str(tmp_path / out),
-                                          *base, *a], capture_output=True, text=True, env=ENV,
-                                         cwd=root, timeout=300)  # noqa: E731
+    def run(out, *a):
+        return subprocess.run([os.path.join(BIN, "grpo"), "--output-dir", str(tmp_path / out),
+                               *base, *a], capture_output=True, text=True, env=ENV, cwd=root,
+                              timeout=300)
     p = run("n", str(root / "noanswer.jsonl"))
     assert p.returncode == 65 and "noanswer.jsonl:2" in p.stderr and "gold `answer`" in p.stderr
     (root / "img.jsonl").write_text(json.dumps({"question": "Q?", "answer": "A", "images": [red_png]}) + "\n")

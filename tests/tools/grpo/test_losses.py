@@ -76,5 +76,6 @@ def test_filters_and_warnings():
 
 def test_batch_arithmetic_fails_early_with_the_numbers():
     assert batch_plan(8, 1, 4, 2) == (2, 4)
-    with pytest.raises(UsageError, match="8 x gradient_accumulation_steps 1 = 8, not a multiple of --num-generations 3"):
+    with pytest.raises(UsageError, match="8 x gradient_accumulation_steps 1 = 8, not a multiple of "
+                                         "--num-generations 3"):
         batch_plan(8, 1, 3, 1)

@@ -1,7 +1,6 @@
 """reject-sample: requirements, keep rules and counts on samples with known outcomes."""
 import pytest
 
-from thinkpipe.core.records import ErrorPolicy
 from thinkpipe.core.rewards import load_reward
 from thinkpipe.tools.reject_sample import RejectConfig, Requirement, process, sample_seed
 

@@ -1,6 +1,5 @@
 """synth-draw: every family's traces replay and agree with an independent solver."""
 import io
-import json
 
 import pytest
 from PIL import Image
