@@ -34,7 +34,8 @@ def test_help_and_convert_do_not_import_heavy_libraries():
 
 
 def test_imports_run_one_way():
-    """core never imports tools or cli; a tool never imports another tool (DESIGN.md)."""
+    """core never imports tools or cli; tools never import cli, and a tool never imports another
+    tool (DESIGN.md)."""
     import re
     pattern = re.compile(r"^\s*(?:from|import)\s+(thinkpipe(?:\.\w+)+|\.+\w*(?:\.\w+)*)", re.M)
     for package, folder in package_folders():
@@ -51,6 +52,8 @@ def test_imports_run_one_way():
                 if folder.startswith("core"):
                     assert "thinkpipe.tools" not in target and "thinkpipe.cli" not in target, \
                         f"{folder}/{name} imports {target}"
+                if folder.startswith("tools"):
+                    assert "thinkpipe.cli" not in target, f"{folder}/{name} imports {target}"
                 if folder.startswith("tools" + os.sep):
                     tool = folder.split(os.sep)[1]
                     assert not (target.startswith("thinkpipe.tools.") and

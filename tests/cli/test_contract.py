@@ -63,9 +63,10 @@ class TestReader:
 
     def test_stdout_carries_records_only(self, cli, cmd):
         import json
-        r = cli(cmd + ["-v"], b'{"id": "a"}\n')
-        assert all(json.loads(line)["id"].startswith("a") for line in r.out.splitlines())
-        assert r.stderr  # the summary went to stderr, not stdout
+        r = cli(cmd + ["-v"], b'{"id": "a", "answer": "x", "responses": ["<answer>x</answer>"]}\n')
+        lines = r.out.splitlines()
+        assert r.rc == 0 and len(lines) == 1 and json.loads(lines[0])["id"] in ("a", "a-s0")
+        assert r.stderr.strip() and "{" not in r.stderr   # the summary on stderr, no record
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c[-1])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import NamedTuple
 
 from PIL import ImageDraw
 
@@ -153,84 +154,112 @@ def _mark(v: Point, p: Point, r: float = 60) -> Point:
     return round(v[0] + (p[0] - v[0]) * r / d), round(v[1] + (p[1] - v[1]) * r / d)
 
 
-def build(rng: random.Random, canvas_px: int, question: str, reflection: bool) -> Task:
-    size, meta = canvas_px, {"question_kind": question}
-    if question == "collinear":
-        points, on_line = _collinear(rng, size)
-        segments = [("A", "B")]
-        p, q = _extend(points["A"], points["B"], size)
-        aux = [Line(0, p, q, "line AB")]
-        turn = math.radians(rng.choice([-1, 1]) * rng.uniform(8, 15))  # a line misaimed at B
-        bx, by = points["B"][0] - points["A"][0], points["B"][1] - points["A"][1]
-        aim = (points["A"][0] + bx * math.cos(turn) - by * math.sin(turn),
-               points["A"][1] + bx * math.sin(turn) + by * math.cos(turn))
-        wrong = [Line(0, *_extend(points["A"], aim, size), "line AB")]
-        note = "line AB misses B: I aimed it wrong. I draw it again through A and B."
-        text, options = "Are the points A, B and C collinear (on one straight line)?", ["Yes", "No"]
-        answer = "A" if on_line else "B"
-        final = ("C lies exactly on the extended line AB, so they are collinear." if on_line else
-                 "C is clearly off the extended line AB, so they are not collinear.")
-        think = "Extending the segment AB across the image shows whether C lies on that line."
-    elif question == "parallel":
-        points, segs, right = _parallel(rng, size)
-        segments = [("A", "B")] + [(s[0], s[1]) for s in segs]
-        d = (points["B"][0] - points["A"][0], points["B"][1] - points["A"][1])
-        aux = []
-        for s in segs:
-            start = points[s[0]]
-            length = math.dist(points[s[0]], points[s[1]]) / math.hypot(*d)
-            aux.append(Line(0, start, (round(start[0] + d[0] * length), round(start[1] + d[1] * length)),
-                            f"parallel to AB at {s[0]}"))
-        wrong = [Line(0, points[segs[0][1]], aux[0].end, aux[0].label)]
-        note = f"{aux[0].label} starts at {segs[0][1]} instead of {segs[0][0]}. I draw it again."
-        options = segs
-        answer = LETTERS[segs.index(right)]
-        text = f"Which segment is parallel to AB: {', '.join(segs)}?"
-        final = f"Only {right} coincides with the parallel to AB drawn from {right[0]}: option {answer}."
-        think = "From the first point of each segment I draw a line parallel to AB of the same length."
-    elif question == "closer":
-        points, near = _closer(rng, size)
-        segments = [("A", "B")]
-        aux = [Line(0, points[n], _foot(points[n], points["A"], points["B"]), f"{n} to AB")
-               for n in "CD"]
-        wrong = [Line(0, points["A"], points["C"], aux[0].label)]
-        note = "C to AB joins C to A, which is not the perpendicular. I draw it again to AB."
-        options = ["C", "D"]
-        answer = LETTERS[options.index(near)]
-        text = "Which point is closer to the straight line through A and B: C or D?"
-        final = f"The perpendicular from {near} is the shorter one, so {near} is closer: option {answer}."
-        think = "I drop a perpendicular from C and from D onto the line AB and compare their lengths."
-    else:
-        points, larger = _angle(rng, size)
-        segments = [("B", "A"), ("B", "C"), ("E", "D"), ("E", "F")]
-        aux = [Line(0, _mark(points["B"], points["A"]), _mark(points["B"], points["C"]), "chord at B"),
-               Line(0, _mark(points["E"], points["D"]), _mark(points["E"], points["F"]), "chord at E")]
-        wrong = [Line(0, points["A"], points["C"], aux[0].label)]
-        note = "the chord at B joins A and C, not the two marks. I draw it again between the marks."
-        options = ["∠ABC", "∠DEF"]
-        answer = LETTERS[0 if larger == "ABC" else 1]
-        text = "Which angle is larger: ∠ABC or ∠DEF?"
-        final = f"The chord at {larger[1]} is longer for the same marks, so ∠{larger} is larger: option {answer}."
-        think = ("On both arms of each angle I mark the point 60 px from the vertex and join the "
-                 "marks; the wider angle has the longer chord.")
-    image = render(size, points, segments)
-    turns = []
-    if reflection:
-        turns.append(Turn(think, "Path Tracer", wrong))
-        turns.append(Turn(f"Wait, {note}", "Path Tracer", [aux[0]], revises=True))
-        rest = aux[1:]
-        if rest:
-            turns.append(Turn("Now the remaining auxiliary line(s).", "Path Tracer", rest))
-    elif len(aux) > 1:
-        turns.append(Turn(think, "Path Tracer", aux[:1]))
-        turns.append(Turn("Next the remaining auxiliary line(s).", "Path Tracer", aux[1:]))
-    else:
-        turns.append(Turn(think, "Path Tracer", aux))
-        x, y = points["C"]
-        turns.append(Turn("Let me look closely at C against the extended line.", "Object Mapper",
-                          [Box(0, (x - 14, y - 14, x + 14, y + 14), "point C")]))
-    meta.update({"points": {k: list(v) for k, v in points.items()},
-                 "segments": ["".join(s) for s in segments]})
-    return Task("geometry", text, options, answer, "multiple_choice", image, turns, final, meta,
-                reflection=any(t.revises for t in turns))
+class Figure(NamedTuple):
+    """A question's figure and the script of its trace."""
+    points: dict[str, Point]
+    segments: list[tuple[str, str]]     # drawn in the image
+    aux: list[Line]                     # the auxiliary lines the trace draws
+    wrong: list[Line]                   # with reflection: the first, wrong attempt at aux[0]
+    note: str                           # what the revising turn says about it
+    text: str
+    options: list[str]
+    answer: str
+    final: str
+    think: str
 
+
+def _collinear_figure(rng, size) -> Figure:
+    points, on_line = _collinear(rng, size)
+    p, q = _extend(points["A"], points["B"], size)
+    turn = math.radians(rng.choice([-1, 1]) * rng.uniform(8, 15))  # a line misaimed at B
+    bx, by = points["B"][0] - points["A"][0], points["B"][1] - points["A"][1]
+    aim = (points["A"][0] + bx * math.cos(turn) - by * math.sin(turn),
+           points["A"][1] + bx * math.sin(turn) + by * math.cos(turn))
+    return Figure(
+        points, [("A", "B")], [Line(0, p, q, "line AB")],
+        [Line(0, *_extend(points["A"], aim, size), "line AB")],
+        "line AB misses B: I aimed it wrong. I draw it again through A and B.",
+        "Are the points A, B and C collinear (on one straight line)?", ["Yes", "No"],
+        "A" if on_line else "B",
+        "C lies exactly on the extended line AB, so they are collinear." if on_line else
+        "C is clearly off the extended line AB, so they are not collinear.",
+        "Extending the segment AB across the image shows whether C lies on that line.")
+
+
+def _parallel_figure(rng, size) -> Figure:
+    points, segs, right = _parallel(rng, size)
+    d = (points["B"][0] - points["A"][0], points["B"][1] - points["A"][1])
+    aux = []
+    for s in segs:
+        start = points[s[0]]
+        length = math.dist(points[s[0]], points[s[1]]) / math.hypot(*d)
+        aux.append(Line(0, start, (round(start[0] + d[0] * length), round(start[1] + d[1] * length)),
+                        f"parallel to AB at {s[0]}"))
+    answer = LETTERS[segs.index(right)]
+    return Figure(
+        points, [("A", "B")] + [(s[0], s[1]) for s in segs], aux,
+        [Line(0, points[segs[0][1]], aux[0].end, aux[0].label)],
+        f"{aux[0].label} starts at {segs[0][1]} instead of {segs[0][0]}. I draw it again.",
+        f"Which segment is parallel to AB: {', '.join(segs)}?", segs, answer,
+        f"Only {right} coincides with the parallel to AB drawn from {right[0]}: option {answer}.",
+        "From the first point of each segment I draw a line parallel to AB of the same length.")
+
+
+def _closer_figure(rng, size) -> Figure:
+    points, near = _closer(rng, size)
+    aux = [Line(0, points[n], _foot(points[n], points["A"], points["B"]), f"{n} to AB")
+           for n in "CD"]
+    options = ["C", "D"]
+    answer = LETTERS[options.index(near)]
+    return Figure(
+        points, [("A", "B")], aux, [Line(0, points["A"], points["C"], aux[0].label)],
+        "C to AB joins C to A, which is not the perpendicular. I draw it again to AB.",
+        "Which point is closer to the straight line through A and B: C or D?", options, answer,
+        f"The perpendicular from {near} is the shorter one, so {near} is closer: option {answer}.",
+        "I drop a perpendicular from C and from D onto the line AB and compare their lengths.")
+
+
+def _angle_figure(rng, size) -> Figure:
+    points, larger = _angle(rng, size)
+    aux = [Line(0, _mark(points["B"], points["A"]), _mark(points["B"], points["C"]), "chord at B"),
+           Line(0, _mark(points["E"], points["D"]), _mark(points["E"], points["F"]), "chord at E")]
+    answer = LETTERS[0 if larger == "ABC" else 1]
+    return Figure(
+        points, [("B", "A"), ("B", "C"), ("E", "D"), ("E", "F")], aux,
+        [Line(0, points["A"], points["C"], aux[0].label)],
+        "the chord at B joins A and C, not the two marks. I draw it again between the marks.",
+        "Which angle is larger: ∠ABC or ∠DEF?", ["∠ABC", "∠DEF"], answer,
+        f"The chord at {larger[1]} is longer for the same marks, so ∠{larger} is larger: "
+        f"option {answer}.",
+        "On both arms of each angle I mark the point 60 px from the vertex and join the "
+        "marks; the wider angle has the longer chord.")
+
+
+FIGURES = {"collinear": _collinear_figure, "parallel": _parallel_figure,
+           "closer": _closer_figure, "angle": _angle_figure}
+
+
+def _turns(fig: Figure, reflection: bool) -> list[Turn]:
+    if reflection:
+        turns = [Turn(fig.think, "Path Tracer", fig.wrong),
+                 Turn(f"Wait, {fig.note}", "Path Tracer", [fig.aux[0]], revises=True)]
+        if fig.aux[1:]:
+            turns.append(Turn("Now the remaining auxiliary line(s).", "Path Tracer", fig.aux[1:]))
+        return turns
+    if len(fig.aux) > 1:
+        return [Turn(fig.think, "Path Tracer", fig.aux[:1]),
+                Turn("Next the remaining auxiliary line(s).", "Path Tracer", fig.aux[1:])]
+    x, y = fig.points["C"]
+    return [Turn(fig.think, "Path Tracer", fig.aux),
+            Turn("Let me look closely at C against the extended line.", "Object Mapper",
+                 [Box(0, (x - 14, y - 14, x + 14, y + 14), "point C")])]
+
+
+def build(rng: random.Random, canvas_px: int, question: str, reflection: bool) -> Task:
+    fig = FIGURES[question](rng, canvas_px)
+    image = render(canvas_px, fig.points, fig.segments)
+    turns = _turns(fig, reflection)
+    meta = {"question_kind": question, "points": {k: list(v) for k, v in fig.points.items()},
+            "segments": ["".join(s) for s in fig.segments]}
+    return Task("geometry", fig.text, fig.options, fig.answer, "multiple_choice", image, turns,
+                fig.final, meta, reflection=any(t.revises for t in turns))
