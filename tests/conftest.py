@@ -54,3 +54,16 @@ def red_png(tmp_path_factory):
     path = tmp_path_factory.mktemp("img") / "red.png"
     Image.new("RGB", (120, 90), (220, 20, 20)).save(path)
     return str(path)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `gpu` need a CUDA device: on a machine without one they are skipped."""
+    if not any("gpu" in item.keywords for item in items):
+        return
+    import torch
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -39,13 +39,24 @@ REASONS = ("answer", "max_turns", "max_images", "no_op", "bad_op", "bad_index", 
 
 @dataclass(frozen=True)
 class DrawConfig:
-    max_turns: int = 10               # assistant turns, the answer turn included
-    max_images: int = 42              # images in the conversation, inputs included
+    """The drawing environment's limits and dialect.
+
+    max_turns         assistant turns, the answer turn included
+    max_images        images in the conversation, inputs included
+    max_turn_tokens   a turn over this many tokens ends the trajectory (None: no limit)
+    max_total_tokens  so do all turns together over this many
+    dialect           vilasr | tool_call | auto
+    on_error          a drawing that does not parse: end | observe (the error is shown)
+    redraw_from       base (a replaced drawing is erased) | pixels (VILASR's code: drawn over)
+    continue_text     the user turn after a drawing; final_text: the one when drawing must stop
+    """
+    max_turns: int = 10
+    max_images: int = 42
     max_turn_tokens: int | None = None
     max_total_tokens: int | None = None
-    dialect: str = "auto"             # vilasr | tool_call | auto
-    on_error: str = "end"             # end | observe
-    redraw_from: str = "base"         # base | pixels
+    dialect: str = "auto"
+    on_error: str = "end"
+    redraw_from: str = "base"
     continue_text: str = prompts.CONTINUE
     final_text: str = prompts.FINAL
 

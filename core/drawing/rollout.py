@@ -24,11 +24,23 @@ from .env import DrawConfig, DrawingEnv
 
 @dataclass(frozen=True)
 class RolloutConfig:
-    tools: str | None = None          # None | "draw"
+    """How trajectories are sampled.
+
+    tools             None (one completion) | "draw" (the multi-turn drawing loop)
+    max_turns         assistant turns of a drawing trajectory, the answer turn included
+    max_images        images in a drawing conversation, the inputs included
+    max_turn_tokens   tokens per assistant turn
+    max_total_tokens  tokens over all assistant turns
+    temperature       0 decodes greedily; top_p, top_k: nucleus and top-k (0: off)
+    batch_size        trajectories advanced together in one generation call
+    dialect           how turns draw: vilasr | tool_call | auto (from the text)
+    on_error          a turn whose drawing does not parse: end the trajectory | observe the error
+    """
+    tools: str | None = None
     max_turns: int = 10
     max_images: int = 42
-    max_turn_tokens: int = 1024       # tokens per assistant turn
-    max_total_tokens: int = 8192      # tokens over all assistant turns
+    max_turn_tokens: int = 1024
+    max_total_tokens: int = 8192
     temperature: float = 1.0
     top_p: float = 1.0
     top_k: int = 0

@@ -11,34 +11,57 @@ from .schedules import SCHEDULES
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """The shared loop's settings, named as HF TrainingArguments / TRL name them.
+
+    output_dir                   checkpoints, train_config.json and the final model
+    learning_rate                peak lr; weight_decay: AdamW's (not on biases and norms)
+    adam_beta1, adam_beta2, adam_epsilon   AdamW's
+    max_grad_norm                clip the global gradient norm (0: no clipping)
+    lr_scheduler_type            constant | linear | cosine | cosine_min (schedules.py)
+    min_lr_ratio                 the floor of cosine_min, as a fraction of the peak
+    warmup_ratio, warmup_steps   linear warm-up (steps win when > 0)
+    num_train_epochs, max_steps  how long (max_steps wins when > 0)
+    per_device_train_batch_size  examples per micro-batch per rank
+    gradient_accumulation_steps  micro-batches per optimizer step
+    seed                         data order and initialisation
+    logging_steps                a metrics line every N steps
+    save_steps                   a checkpoint every N steps (0: at the end and on Ctrl-C)
+    save_total_limit             checkpoints kept (0: all)
+    resume                       None | "auto" (the latest in output_dir) | a checkpoint folder
+    overwrite_output_dir         start anew in a non-empty output_dir (its old checkpoint-N
+                                 folders are deleted)
+    deepspeed, zero              a DeepSpeed JSON config ("auto" filled in), or a ZeRO stage
+    bf16, gradient_checkpointing as in HF
+    metrics                      metrics JSONL file (default: stdout, rank 0)
+    tensorboard                  TensorBoard log dir (needs `tensorboard`)
+    """
     output_dir: str
     learning_rate: float = 1e-5
     weight_decay: float = 0.0
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
     adam_epsilon: float = 1e-8
-    max_grad_norm: float = 1.0              # 0 disables clipping
-    lr_scheduler_type: str = "cosine"       # constant | linear | cosine | cosine_min
-    min_lr_ratio: float = 0.1               # for cosine_min
+    max_grad_norm: float = 1.0
+    lr_scheduler_type: str = "cosine"
+    min_lr_ratio: float = 0.1
     warmup_ratio: float = 0.0
-    warmup_steps: int = 0                   # wins over warmup_ratio when > 0
+    warmup_steps: int = 0
     num_train_epochs: float = 1.0
-    max_steps: int = 0                      # > 0 wins over num_train_epochs
+    max_steps: int = 0
     per_device_train_batch_size: int = 1
     gradient_accumulation_steps: int = 1
     seed: int = 0
     logging_steps: int = 1
-    save_steps: int = 0                     # 0: save at the end (and on Ctrl-C) only
-    save_total_limit: int = 2               # checkpoints kept; 0 keeps all
-    resume: str | None = None               # None | "auto" (latest in output_dir) | a checkpoint
-    overwrite_output_dir: bool = False      # start anew in a non-empty output_dir (deletes its
-                                            # old checkpoint-N folders)
-    deepspeed: str | None = None            # a DeepSpeed JSON config ("auto" values filled in)
-    zero: int | None = None                 # ZeRO stage 0-3 without a config file
+    save_steps: int = 0
+    save_total_limit: int = 2
+    resume: str | None = None
+    overwrite_output_dir: bool = False
+    deepspeed: str | None = None
+    zero: int | None = None
     bf16: bool = False
     gradient_checkpointing: bool = False
-    metrics: str | None = None              # metrics JSONL file (default: stdout, rank 0)
-    tensorboard: str | None = None          # TensorBoard log dir (needs `tensorboard`)
+    metrics: str | None = None
+    tensorboard: str | None = None
 
     def __post_init__(self):
         problems = []

@@ -39,18 +39,36 @@ OPTIMIZERS = ("fira", "galore", "adamw")
 
 @dataclass(frozen=True)
 class PretrainConfig:
+    """What fira-pretrain builds and how it optimises (the loop's settings: TrainConfig).
+
+    tokenizer        a Hugging Face tokenizer folder
+    size             the paper's Table 6 shape: tiny | 60m | 130m | 350m | 1b
+    config_json      a LlamaConfig JSON instead of a size
+    optimizer        fira | galore | adamw
+    variant          paper (Algorithm 1) | released (PyPI fira 1.0.2)
+    rank             the projection rank (None: the paper's for the size)
+    alpha            the scale of the low-rank update (None: the paper's for the size)
+    update_proj_gap  steps between projector refreshes (T)
+    gamma            the norm-growth limiter
+    scaling          column | matrix | tensor (the paper's Table 5)
+    targets          module-name parts (or a class name) of the projected matrices
+    other_lr         lr outside --targets (embeddings, head, norms); None: the same lr
+    seq_len          tokens per packed block
+    eval_file        records whose perplexity is reported; eval_steps: how often (0: the end)
+    eval_batches     at most this many batches of it
+    """
     tokenizer: str
     size: str = "tiny"
     config_json: str | None = None
     optimizer: str = "fira"
     variant: str = "paper"
-    rank: int | None = None            # None: the paper's value for the size
+    rank: int | None = None
     alpha: float | None = None
     update_proj_gap: int = 200
     gamma: float = 1.01
     scaling: str = "column"
     targets: tuple[str, ...] = ("attn", "mlp")
-    other_lr: float | None = None      # lr outside --targets (embeddings, head, norms); None: lr
+    other_lr: float | None = None
     seq_len: int = 256
     eval_file: str | None = None
     eval_steps: int = 0

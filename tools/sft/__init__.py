@@ -31,6 +31,15 @@ log = logging.getLogger("thinkpipe.sft")
 
 @dataclass(frozen=True)
 class SFTConfig:
+    """What sft trains.
+
+    model            a model folder (any HF causal LM or Qwen-VL)
+    train            the shared loop's settings (core/train TrainConfig)
+    max_seq_length   tokens per example (text is truncated; image examples that do not fit are
+                     skipped)
+    freeze_vision    freeze the vision tower and projector
+    group_by_length  batch examples of similar length
+    """
     model: str
     train: TrainConfig
     max_seq_length: int = 2048

@@ -133,3 +133,14 @@ def test_vlms_never_sample_vision_placeholders(tiny_models):
     out = generate(bundle, [prompt_messages({"question": f"q{i}"}) for i in range(8)],
                    Sampling(temperature=5.0, max_new_tokens=40), seeds=list(range(8)))
     assert not banned & {t for c in out for t in c.sampled_ids}
+
+
+@pytest.mark.gpu
+def test_greedy_generation_on_a_gpu_matches_the_cpu(tiny_models):
+    from thinkpipe.core.models import Sampling, generate, load, prompt_messages
+    prompts = [prompt_messages({"question": f"Count to {n}."}) for n in range(4)]
+    outs = {device: [c.text for c in generate(load(tiny_models["llama"], device=device,
+                                                   dtype="float32"), prompts,
+                                              Sampling(temperature=0, max_new_tokens=12))]
+            for device in ("cpu", "cuda")}
+    assert outs["cuda"] == outs["cpu"]
