@@ -27,12 +27,22 @@ class Compat(str, Enum):
     official = "official"
 
 
-class Benchmark(str, Enum):
-    mme_reasoning = "mme_reasoning"
-    av_odyssey = "av_odyssey"
-    vsibench = "vsibench"
-    vilasr = "vilasr"
-    video_r1 = "video_r1"
+BENCHMARKS = ("mme_reasoning", "av_odyssey", "vsibench", "vilasr", "video_r1")
+
+
+def _benchmark(value: Optional[str]) -> Optional[str]:
+    """mme-reasoning and mme_reasoning alike."""
+    if value is None:
+        return None
+    name = value.strip().lower().replace("-", "_")
+    if name not in BENCHMARKS:
+        raise typer.BadParameter(f"{value!r}: choose from {', '.join(BENCHMARKS)} (- or _)")
+    return name
+
+
+class Tools(str, Enum):
+    none = "none"
+    draw = "draw"
 
 
 def _fields(value: Optional[str]) -> tuple[str, ...]:
@@ -57,9 +67,14 @@ def evaluate(
         "--compat", rich_help_panel=SCORING,
         help="strict: thinkpipe's rules; official: the benchmark's own scoring, quirks and all "
              "(needs --benchmark).")] = Compat.strict,
-    benchmark: Annotated[Optional[Benchmark], typer.Option(
-        "--benchmark", rich_help_panel=SCORING,
-        help="Read the inputs in this benchmark's official format and use its groups.")] = None,
+    benchmark: Annotated[Optional[str], typer.Option(
+        "--benchmark", metavar="|".join(BENCHMARKS), callback=_benchmark, rich_help_panel=SCORING,
+        help="Read the inputs in this benchmark's official format and use its groups "
+             "(mme-reasoning or mme_reasoning alike).")] = None,
+    dump_items: Annotated[bool, typer.Option(
+        "--dump-items", rich_help_panel=SCORING,
+        help="With --benchmark: write the benchmark's items as thinkpipe records (their official "
+             "fields kept) and stop, scoring nothing.")] = False,
     judge: Annotated[Optional[str], typer.Option(
         "--judge", metavar="PATH|URL|MODULE:FN", rich_help_panel=SCORING,
         help="Ask this judge when rules cannot read an answer: a local model folder, an "
@@ -70,16 +85,44 @@ def evaluate(
         "--judge-cache", metavar="DIR", rich_help_panel=SCORING,
         help="Where judge verdicts are cached (default ~/.cache/thinkpipe/judge).")] = None,
     model: Annotated[Optional[str], typer.Option(
-        "--model", metavar="PATH", rich_help_panel=MODEL,
-        help="Generate every record's prediction with this model and score that (a stored "
-             "`response` or assistant turn is never scored).")] = None,
+        "--model", metavar="PATH|URL", rich_help_panel=MODEL,
+        help="Generate every record's prediction with this model folder, or an OpenAI-compatible "
+             "endpoint URL (vLLM, SGLang, llama.cpp, TGI, hosted APIs), and score that (a "
+             "stored `response` or assistant turn is never scored).")] = None,
+    model_name: Annotated[Optional[str], typer.Option(
+        "--model-name", rich_help_panel=MODEL, help="The model name sent to a --model URL.")] = None,
     system: Annotated[Optional[str], typer.Option("--system", rich_help_panel=MODEL,
                                                   help="System prompt for --model.")] = None,
-    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1,
-                                                rich_help_panel=MODEL)] = 1024,
+    prompt_template: Annotated[Optional[str], typer.Option(
+        "--prompt-template", metavar="plain|think_answer|vilasr", rich_help_panel=MODEL,
+        help="How a record becomes a prompt (default plain; vilasr with --tools draw); "
+             "recorded in every output record.")] = None,
+    tools: Annotated[Tools, typer.Option("--tools", rich_help_panel=MODEL,
+                                         help="draw: the multi-turn drawing loop (a local "
+                                              "model).")] = Tools.none,
+    max_turns: Annotated[int, typer.Option("--max-turns", min=1, rich_help_panel=MODEL)] = 10,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, rich_help_panel=MODEL,
+                                                help="Per answer (per turn with --tools).")] = 1024,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, rich_help_panel=MODEL,
                                                help="0 decodes greedily.")] = 0.0,
+    top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0, rich_help_panel=MODEL)] = 1.0,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, rich_help_panel=MODEL)] = 8,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, rich_help_panel=MODEL,
+                                             help="Requests in flight to a --model URL.")] = 4,
+    timeout: Annotated[float, typer.Option("--timeout", min=1.0, rich_help_panel=MODEL,
+                                           help="Seconds per endpoint request.")] = 120.0,
+    retries: Annotated[int, typer.Option("--retries", min=1, rich_help_panel=MODEL,
+                                         help="Tries per endpoint request, with back-off.")] = 4,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, rich_help_panel=MODEL,
+                                         help="Ask every record N times (different seeds); "
+                                              "the summary adds mean ± std over repeats.")] = 1,
+    cache: Annotated[Optional[str], typer.Option(
+        "--cache", metavar="DIR", rich_help_panel=MODEL,
+        help="Where predictions are cached (default ~/.cache/thinkpipe/eval).")] = None,
+    reuse: Annotated[bool, typer.Option(
+        "--reuse/--no-reuse", rich_help_panel=MODEL,
+        help="Use a cached prediction instead of generating (re-scoring, resuming a killed "
+             "run).")] = True,
     output: Output = None,
     fmt: Format = None,
     on_error: OnError = "fail",
@@ -109,16 +152,26 @@ def evaluate(
     """
     with guard("eval", verbose, quiet, progress_every):
         from thinkpipe.core.records import resolve_format
-        from thinkpipe.tools.evaluate import EvalConfig, run
+        from thinkpipe.tools.evaluate import EvalConfig, dump, run
+        from thinkpipe.tools.evaluate.cache import default_dir
 
         with usage_errors():
-            cfg = EvalConfig(compat=compat.value, benchmark=benchmark.value if benchmark else None,
-                             group_by=_fields(group_by), macro=macro, judge=judge,
-                             judge_model=judge_model, judge_cache=judge_cache, model=model,
-                             system=system, max_new_tokens=max_new_tokens,
-                             temperature=temperature, batch_size=batch_size, seed=seed,
-                             baseline=baseline, report=report)
+            cfg = EvalConfig(compat=compat.value, benchmark=benchmark, group_by=_fields(group_by),
+                             macro=macro, judge=judge, judge_model=judge_model,
+                             judge_cache=judge_cache, model=model, model_name=model_name,
+                             system=system, template=prompt_template,
+                             tools=None if tools is Tools.none else tools.value,
+                             max_turns=max_turns, max_new_tokens=max_new_tokens,
+                             temperature=temperature, top_p=top_p, batch_size=batch_size,
+                             concurrency=concurrency, timeout=timeout, retries=retries,
+                             repeats=repeats, cache=cache or (default_dir() if model else None),
+                             reuse=reuse, seed=seed, baseline=baseline, report=report)
+            if dump_items and not benchmark:
+                raise ValueError("--dump-items writes a --benchmark's items: name the benchmark")
         resolve_format(output, fmt.value if fmt else None)   # -o x.csv: refused before any work
         with records(inputs, on_error, shard, limit, source=cfg.source(inputs)) as stream:
+            if dump_items:
+                dump(stream.items, output, fmt.value if fmt else None)
+                return
             run(stream.items, cfg, stream.policy, output, fmt.value if fmt else None, inputs,
                 show=not quiet)

@@ -4,11 +4,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 
 import pytest
 
 BIN = os.path.dirname(sys.executable)
+# judge verdicts and eval predictions are cached under XDG_CACHE_HOME: a fresh one per test
+# session, so a run never reuses what an earlier run of the suite generated
+CACHE = tempfile.mkdtemp(prefix="thinkpipe-test-cache-")
 
 
 @dataclass
@@ -29,7 +33,7 @@ class Result:
 def run(cmd: list[str], data: bytes = b"", cwd=None, env=None, timeout: int = 120) -> Result:
     """Run a thinkpipe executable with `data` on stdin."""
     full_env = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", ""),
-                "NO_COLOR": "1", **(env or {})}
+                "NO_COLOR": "1", "XDG_CACHE_HOME": CACHE, **(env or {})}
     p = subprocess.run(cmd, input=data, capture_output=True, cwd=cwd, env=full_env,
                        timeout=timeout)
     return Result(p.returncode, p.stdout, p.stderr)

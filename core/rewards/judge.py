@@ -16,11 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import urllib.error
-import urllib.request
 from typing import Any
 
-from ..errors import ServiceError, UsageError
+from ..errors import UsageError
 from ..plugins import load_function
 
 PROMPT = """You are grading a model's answer against a reference answer.
@@ -108,20 +106,10 @@ class Judge:
         return generate(self._bundle, [messages], sampling, seeds=seeds)[0].text
 
     def _endpoint(self, record, output, prompt, temperature) -> str:
-        url = self.target.rstrip("/")
-        if not url.endswith("/chat/completions"):
-            url += "/chat/completions"
-        body = json.dumps({"model": self.model or "default", "temperature": temperature,
-                           "max_tokens": 4, "messages": [{"role": "user", "content": prompt}]})
-        headers = {"Content-Type": "application/json"}
-        if os.environ.get("OPENAI_API_KEY"):
-            headers["Authorization"] = f"Bearer {os.environ['OPENAI_API_KEY']}"
-        request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                reply = json.loads(response.read())
-            return reply["choices"][0]["message"]["content"]
-        except (urllib.error.URLError, TimeoutError, OSError) as e:
-            raise ServiceError(f"judge {url} cannot be reached: {e}") from None
-        except (ValueError, KeyError, IndexError, TypeError):
-            return ""
+        from ..models import Sampling
+        from ..models.served import ChatEndpoint
+        if getattr(self, "_client", None) is None:
+            self._client = ChatEndpoint(self.target, self.model, timeout=60, retries=3)
+        reply = self._client.complete([{"role": "user", "content": prompt}],
+                                      Sampling(temperature=temperature, max_new_tokens=4))
+        return reply.text

@@ -138,10 +138,10 @@ def test_benchmark_files_from_stdin_and_by_content(cli, tmp_path):
 
 
 def test_every_official_rule_is_a_benchmark(cli):
-    from thinkpipe.cli.evaluate import Benchmark
+    from thinkpipe.cli.evaluate import BENCHMARKS
     from thinkpipe.core.rewards import COMPAT
     from thinkpipe.tools.evaluate.loaders import LOADERS
-    assert set(COMPAT) == {b.value for b in Benchmark} == set(LOADERS)
+    assert set(COMPAT) == set(BENCHMARKS) == set(LOADERS)
     row = {"problem_id": 7, "problem": "Which?", "problem_type": "multiple choice",
            "options": ["A. red", "B. blue"], "solution": "<answer>B</answer>", "path": "v.mp4",
            "data_type": "video", "data_source": "mvbench", "output": "<think>x</think><answer>B</answer>"}

@@ -43,11 +43,21 @@ class EvalConfig:
     judge           asked when rules cannot read an answer: model folder | URL | module:function
     judge_model     the model name sent to a judge URL
     judge_cache     where judge verdicts are cached (default ~/.cache/thinkpipe/judge)
-    model           generate every prediction with this model (generate.py)
+    model           generate every prediction with this model folder or endpoint URL
+    model_name      the model name sent to an endpoint
     system          system prompt for the model
-    max_new_tokens  tokens per generated answer
-    temperature     0 decodes greedily
+    template        prompt template (prompts.py): plain | think_answer | vilasr (default: plain,
+                    vilasr with tools=draw)
+    tools           None | "draw": the multi-turn drawing loop (a local model)
+    max_turns       assistant turns of a drawing trajectory
+    max_new_tokens  tokens per generated answer (per turn with tools)
+    temperature     0 decodes greedily; top_p: nucleus sampling
     batch_size      prompts per generation batch
+    concurrency     requests in flight to an endpoint
+    timeout         seconds an endpoint request may take; retries: tries per request
+    repeats         samples per record (sample k seeded by seed, record id, k)
+    cache           where predictions are cached (None: not cached)
+    reuse           use a cached prediction instead of generating
     seed            with the record id, a sample's seed
     baseline        compare item by item with these scored (or scorable) records
     report          write the summary here: .md, .html or .json
@@ -61,10 +71,21 @@ class EvalConfig:
     judge_model: str | None = None
     judge_cache: str | None = None
     model: str | None = None
+    model_name: str | None = None
     system: str | None = None
+    template: str | None = None
+    tools: str | None = None
+    max_turns: int = 10
     max_new_tokens: int = 1024
     temperature: float = 0.0
+    top_p: float = 1.0
     batch_size: int = 8
+    concurrency: int = 4
+    timeout: float = 120.0
+    retries: int = 4
+    repeats: int = 1
+    cache: str | None = None
+    reuse: bool = True
     seed: int = 0
     baseline: str | None = None
     report: str | None = None
@@ -79,6 +100,7 @@ class EvalConfig:
             raise ValueError(f"--compat official needs --benchmark, one of {', '.join(COMPAT)}")
         if self.report:
             report_kind(self.report)                       # .md, .html or .json, else refused
+        self._check_generation()
         if self.benchmark and not self.group_by and not self.macro:
             groups, macro = DEFAULT_GROUPS[self.benchmark]
             object.__setattr__(self, "group_by", groups)
@@ -86,6 +108,35 @@ class EvalConfig:
         text = (f"official rules of {self.benchmark}" if self.compat == "official" else
                 "strict (thinkpipe rules" + (f", judge {self.judge}" if self.judge else "") + ")")
         object.__setattr__(self, "scoring", text)
+
+    def _check_generation(self) -> None:
+        from .prompts import TEMPLATES
+        if self.template is None:
+            object.__setattr__(self, "template", "vilasr" if self.tools == "draw" else "plain")
+        if self.template not in TEMPLATES:
+            raise ValueError(f"--prompt-template must be one of {', '.join(TEMPLATES)}")
+        if self.tools not in (None, "draw"):
+            raise ValueError("--tools is none or draw")
+        if self.tools == "draw" and self.model and self.model.startswith(("http://", "https://")):
+            raise ValueError("--tools draw runs the drawing loop on a local model folder, not an "
+                             "endpoint")
+        if self.repeats < 1 or self.concurrency < 1:
+            raise ValueError("--repeats and --concurrency must be at least 1")
+        if self.model_name and not (self.model or "").startswith(("http://", "https://")):
+            raise ValueError("--model-name goes with a --model URL")
+
+    def sampling(self):
+        from thinkpipe.core.models import Sampling
+        return Sampling(max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                        top_p=self.top_p)
+
+    def generation(self) -> dict:
+        """The decoding settings, as recorded with every prediction (and keyed in the cache)."""
+        out = {"max_new_tokens": self.max_new_tokens, "temperature": self.temperature,
+               "top_p": self.top_p, "seed": self.seed, "system": self.system}
+        if self.tools:
+            out.update(tools=self.tools, max_turns=self.max_turns)
+        return out
 
     def source(self, inputs):
         """The benchmark's reader for `records(source=...)`, or None for record files."""
@@ -157,7 +208,9 @@ def run(items: Iterator[tuple[str, dict]], config: EvalConfig, policy, output: s
 
     from . import report as reports
     from .summary import compare
-    summary = Summary(config.group_by, config.macro, keep_ids=bool(config.baseline))
+    by = config.group_by + (("repeat",) if config.repeats > 1 and "repeat" not in
+                            config.group_by else ())
+    summary = Summary(by, config.macro, keep_ids=bool(config.baseline))
     with RecordWriter(output, fmt, line_buffered=bool(config.model)) as out:
         for record in evaluate(items, config, policy, summary):
             out.write(record)
@@ -173,12 +226,46 @@ def run(items: Iterator[tuple[str, dict]], config: EvalConfig, policy, output: s
                         "paired, the repeats are left out of the comparison",
                         summary.duplicate_ids, repeated)
     rows = summary.rows()
+    if config.repeats > 1:
+        rows.insert(1, repeats_row(rows, config.repeats))
     if show:
         print(reports.table_text(rows, comparison), file=sys.stderr)
     if config.report:
-        reports.write(config.report, rows, comparison,
-                      {"inputs": list(inputs or ["<stdin>"]), "scoring": config.scoring})
+        reports.write(config.report, rows, comparison, report_meta(config, inputs, summary),
+                      summary.worst, summary.curves)
     return rows
 
 
-__all__ = ["EvalConfig", "evaluate", "run", "make_scorer", "baseline_scores", "Summary"]
+def report_meta(config: EvalConfig, inputs, summary) -> dict:
+    """What the report says produced its numbers."""
+    meta = {"inputs": list(inputs or ["<stdin>"]), "scoring": config.scoring}
+    if config.model:
+        meta.update(model=config.model, model_name=config.model_name,
+                    model_fingerprint=summary.fingerprints or None,
+                    prompt_template=config.template, generation=config.generation(),
+                    repeats=config.repeats)
+    elif summary.models:
+        meta["models"] = sorted(summary.models)     # scored records name what produced them
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+def repeats_row(rows: list[dict], repeats: int) -> dict:
+    """Mean and sample std of the per-repeat overall scores, as a summary row."""
+    import statistics
+    means = [r["mean"] for r in rows if r["group"] == "repeat" and r["mean"] is not None]
+    mean = statistics.fmean(means) if means else None
+    std = statistics.stdev(means) if len(means) > 1 else 0.0
+    label = f"mean of {repeats} repeats" + (f" (std {100 * std:.2f})" if means else "")
+    return {"group": "overall", "label": label, "n": rows[0]["n"], "scored": len(means),
+            "mean": mean, "std": std, "ci_low": None, "ci_high": None,
+            "statuses": rows[0]["statuses"]}
+
+
+def dump(items: Iterator[tuple[str, dict]], output: str | None = None, fmt: str | None = None):
+    """--dump-items: the benchmark's items as thinkpipe records, unscored."""
+    from thinkpipe.core.records import RecordWriter
+    with RecordWriter(output, fmt) as out:
+        out.write_many(record for _, record in items)
+
+
+__all__ = ["EvalConfig", "evaluate", "run", "dump", "make_scorer", "baseline_scores", "Summary"]

@@ -1,10 +1,11 @@
-"""Evaluation reports: a table on stderr, and Markdown, HTML (inline SVG bars, no network) or
-JSON files with the same numbers, the scoring mode and the resolved configuration.
+"""Evaluation reports: a table on stderr, and Markdown, HTML (report_html.py: a self-contained
+page, no network) or JSON files with the same numbers, the scoring mode, what produced the
+answers (model, fingerprint, prompt template, decoding settings), the lowest-scoring items and,
+where records carry a numeric `difficulty`, accuracy per difficulty level and task.
 """
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import os
 import time
@@ -52,26 +53,6 @@ def _comparison_text(c: dict) -> str:
     return text
 
 
-def _bar_svg(rows: list[dict]) -> str:
-    scored = [r for r in rows if r["mean"] is not None]
-    h, bar = 22, 300
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{bar + 260}" '
-             f'height="{h * len(scored) + 10}" role="img">']
-    for i, r in enumerate(scored):
-        y = i * h + 5
-        label = html.escape(r["label"] if r["group"] != "overall" else "overall")
-        parts.append(f'<text x="0" y="{y + 15}" font-size="13">{label}</text>')
-        parts.append(f'<rect x="160" y="{y}" width="{bar * r["mean"]:.1f}" height="{h - 6}" '
-                     'fill="#4c78a8"/>')
-        if r["ci_low"] is not None:
-            x1, x2 = 160 + bar * r["ci_low"], 160 + bar * r["ci_high"]
-            parts.append(f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y + 8}" y2="{y + 8}" '
-                         'stroke="#222" stroke-width="2"/>')
-        parts.append(f'<text x="{165 + bar}" y="{y + 15}" font-size="13">{_pct(r["mean"])}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
 def _by_group(rows: list[dict]) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = {}
     for r in rows:
@@ -79,9 +60,26 @@ def _by_group(rows: list[dict]) -> dict[str, list[dict]]:
     return groups
 
 
-def markdown(rows, comparison, meta) -> str:
-    out = ["# Evaluation report", "", f"- inputs: {', '.join(meta['inputs'])}",
-           f"- scoring: {meta['scoring']}", f"- generated: {meta['generated']}", ""]
+def meta_lines(meta: dict) -> list[tuple[str, str]]:
+    """(name, text) of every setting the report states: inputs, scoring, model, fingerprint,
+    prompt template, decoding settings, repeats, when it was made."""
+    def text(v):
+        if isinstance(v, dict):
+            return ", ".join(f"{k} {x}" for k, x in v.items() if x is not None)
+        return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+    return [(k.replace("_", " "), text(v)) for k, v in meta.items()]
+
+
+def worst_rows(worst: list[dict] | None) -> list[list[str]]:
+    return [[w["id"], w["status"], _pct(w["score"]), w["extracted"], w["answer"], w["question"]]
+            for w in worst or []]
+
+
+WORST_HEAD = ["id", "status", "score %", "extracted", "gold", "question"]
+
+
+def markdown(rows, comparison, meta, worst=None) -> str:
+    out = ["# Evaluation report", ""] + [f"- {k}: {v}" for k, v in meta_lines(meta)] + [""]
     for group, items in _by_group(rows).items():
         out += [f"## {group}", "", "| label | n | score % | 95% CI | | statuses |",
                 "|---|---:|---:|---|---|---|"]
@@ -92,27 +90,12 @@ def markdown(rows, comparison, meta) -> str:
         out.append("")
     if comparison:
         out += ["## Baseline", "", _comparison_text(comparison), ""]
+    if worst:
+        out += ["## Lowest-scoring items", "", "| " + " | ".join(WORST_HEAD) + " |",
+                "|" + "---|" * len(WORST_HEAD)]
+        out += ["| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in row) + " |"
+                for row in worst_rows(worst)]
     return "\n".join(out)
-
-
-def html_report(rows, comparison, meta) -> str:
-    sections = []
-    for group, items in _by_group(rows).items():
-        body = "".join(f"<tr><td>{html.escape(r['label'])}</td><td>{r['n']}</td>"
-                       f"<td>{_pct(r['mean'])}</td><td>{_ci(r)}</td>"
-                       f"<td>{html.escape(_status_text(r))}</td></tr>" for r in items)
-        sections.append(f"<h2>{html.escape(group)}</h2>{_bar_svg(items)}<table><tr><th>label</th>"
-                        f"<th>n</th><th>score %</th><th>95% CI</th><th>statuses</th></tr>{body}"
-                        "</table>")
-    if comparison:
-        sections.append(f"<h2>Baseline</h2><p>{html.escape(_comparison_text(comparison))}</p>")
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>thinkpipe eval</title>"
-            "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-            "td:first-child{text-align:left}</style></head><body><h1>Evaluation report</h1>"
-            f"<p>inputs: {html.escape(', '.join(meta['inputs']))}<br>scoring: "
-            f"{html.escape(meta['scoring'])}<br>generated: {meta['generated']}</p>"
-            + "".join(sections) + "</body></html>")
 
 
 REPORT_KINDS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
@@ -127,18 +110,21 @@ def report_kind(path: str) -> str:
     return REPORT_KINDS[ext]
 
 
-def write(path: str, rows: list[dict], comparison: dict | None, meta: dict) -> None:
+def write(path: str, rows: list[dict], comparison: dict | None, meta: dict,
+          worst: list[dict] | None = None, curves: dict | None = None) -> None:
     """Write the report atomically (a temporary name, then renamed); OutputError if it cannot."""
     from thinkpipe.core.errors import OutputError
 
     meta = {**meta, "generated": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
     kind = report_kind(path)
     if kind == "json":
-        text = json.dumps({"meta": meta, "rows": rows, "baseline": comparison}, indent=2)
+        text = json.dumps({"meta": meta, "rows": rows, "baseline": comparison, "worst": worst,
+                           "curves": curves}, indent=2, default=str)
     elif kind == "html":
-        text = html_report(rows, comparison, meta)
+        from .report_html import page
+        text = page(rows, comparison, meta, worst, curves)
     else:
-        text = markdown(rows, comparison, meta)
+        text = markdown(rows, comparison, meta, worst)
     final = os.path.realpath(path)              # through a symlink, as `>` writes
     special = os.path.exists(final) and not os.path.isfile(final)    # /dev/stdout, a pipe
     tmp = final if special else f"{final}.tmp{os.getpid()}"

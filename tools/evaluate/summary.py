@@ -6,6 +6,7 @@ string; MME-Reasoning's capability strings are split by the loader. Items with n
 """
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -37,6 +38,10 @@ class Summary:
         self.lines: dict[tuple[str, str], Line] = {("overall", "all"): Line("overall", "all")}
         self.by_id: dict[str, float] | None = {} if keep_ids else None
         self.duplicate_ids = 0          # items whose id an earlier item had (the first is paired)
+        self.models: set[str] = set()   # what produced the scored answers (`model` fields)
+        self.fingerprints: list[str] = []
+        self._worst: list = []          # a heap of the lowest-scoring items, for the report
+        self.curves: dict = {}          # task -> {"points": {difficulty: [sum, n]}, "chance"}
 
     def _labels(self, value) -> list[str]:
         if value is None:
@@ -56,12 +61,51 @@ class Summary:
             line.statuses[record["status"]] = line.statuses.get(record["status"], 0) + 1
             if record["score"] is not None:
                 line.scores.append(float(record["score"]))
+        if record.get("model"):
+            self.models.add(str(record["model"]))
+            fp = record.get("model_fingerprint")
+            if fp and fp not in self.fingerprints:
+                self.fingerprints.append(fp)
+        self._keep_worst(record)
+        self._curve(record)
         if self.by_id is not None and record["score"] is not None:
             key = item_key(record)
             if key in self.by_id:
                 self.duplicate_ids += 1
             else:
                 self.by_id[key] = float(record["score"])
+
+    def _curve(self, record: dict) -> None:
+        """Score by numeric `difficulty`, per `task` (DeafTest's level and pitch steps)."""
+        level = record.get("difficulty")
+        if record["score"] is None or isinstance(level, bool) or not isinstance(level, (int, float)):
+            return
+        curve = self.curves.setdefault(str(record.get("task") or "all"), {"points": {}})
+        point = curve["points"].setdefault(level, [0.0, 0])
+        point[0] += float(record["score"])
+        point[1] += 1
+        if isinstance(record.get("options"), list) and record["options"]:
+            curve["chance"] = 1 / len(record["options"])
+
+    def _keep_worst(self, record: dict, keep: int = 20) -> None:
+        score = record["score"]
+        entry = (-(score if score is not None else -1.0), self._count(), {
+            "id": item_key(record), "status": record["status"], "score": score,
+            "extracted": str(record.get("extracted"))[:120], "answer": str(record.get("answer"))[:120],
+            "question": str(record.get("question") or "")[:160]})
+        if len(self._worst) < keep:
+            heapq.heappush(self._worst, entry)
+        elif entry[:2] > self._worst[0][:2]:
+            heapq.heapreplace(self._worst, entry)
+
+    def _count(self) -> int:
+        self._n = getattr(self, "_n", 0) + 1
+        return -self._n                 # earlier items win ties
+
+    @property
+    def worst(self) -> list[dict]:
+        """The lowest-scoring items (unscored ones first), lowest first."""
+        return [e[2] for e in sorted(self._worst, key=lambda e: e[:2], reverse=True)]
 
     def rows(self) -> list[dict]:
         rows = [line.as_dict() for line in self.lines.values()]
