@@ -8,6 +8,7 @@ answer can be re-asked.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..records import media
@@ -40,10 +41,39 @@ def question_messages(record: dict, system: str | None = None) -> list[dict]:
         raise ValueError("record has neither `messages` nor a string `question` (or `prompt`)")
     if record.get("options"):
         text += "\n" + options_text(record["options"])
-    parts = [{"type": "image", "image": ref} for ref in media_list(record.get("images"))]
-    parts.append({"type": "text", "text": text})
     messages = [{"role": "system", "content": system}] if system else []
-    return messages + [{"role": "user", "content": parts}]
+    return messages + [{"role": "user", "content": interleave(text, record)}]
+
+
+MEDIA_PLACEHOLDER = re.compile(r"\[(img|image|audio|video)(\d+)\]")
+FIELD = {"img": "images", "image": "images", "audio": "audios", "video": "videos"}
+
+
+def interleave(text: str, record: dict) -> list[dict]:
+    """The parts of a user turn: `[img1]`, `[audio2]`, `[video1]` placeholders in `text`
+    (AV-Odyssey's layout) become the first image, second audio, first video of the record, where
+    they stand; media no placeholder names come first (images, audios, videos), then the text.
+    ValueError for a placeholder past the end of its list."""
+    lists = {f: media_list(record.get(f)) for f in ("images", "audios", "videos")}
+    used: set[tuple[str, int]] = set()
+    body: list[dict] = []
+    end = 0
+    for m in MEDIA_PLACEHOLDER.finditer(text):
+        field, k = FIELD[m.group(1)], int(m.group(2))
+        if not 1 <= k <= len(lists[field]):
+            raise ValueError(f"the question names {m.group(0)} but the record has "
+                             f"{len(lists[field])} `{field}`")
+        if text[end:m.start()]:
+            body.append({"type": "text", "text": text[end:m.start()]})
+        kind = field[:-1]
+        body.append({"type": kind, kind: lists[field][k - 1]})
+        used.add((field, k))
+        end = m.end()
+    if text[end:] or not body:
+        body.append({"type": "text", "text": text[end:]})
+    head = [{"type": f[:-1], f[:-1]: ref} for f, refs in lists.items()
+            for k, ref in enumerate(refs, 1) if (f, k) not in used]
+    return head + body
 
 
 IMAGE_PLACEHOLDER = "<image>"
@@ -171,7 +201,16 @@ def flatten_text(messages: list[dict]) -> list[dict]:
 
 
 def render(bundle, messages: list[dict], add_generation_prompt: bool = True) -> tuple[str, list]:
-    """(prompt text, PIL images) for one conversation under the model's chat template."""
+    """(prompt text, PIL images) for one conversation under the model's chat template.
+    ValueError when the conversation holds media the model cannot take (audio for a VLM)."""
+    kinds = {p.get("type") for m in messages if isinstance(m.get("content"), list)
+             for p in m["content"] if isinstance(p, dict) and p.get("type") in media.PART_KINDS}
+    missing = sorted(kinds - set(bundle.media_kinds))
+    if missing:
+        takes = "takes " + " and ".join(k + "s" for k in bundle.media_kinds) + " only" \
+            if bundle.media_kinds else "is text-only"
+        raise ValueError(f"the record has {' and '.join(k + 's' for k in missing)} but the model "
+                         f"({bundle.model_type}) {takes}")
     if bundle.is_vlm:
         text = bundle.processor.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=add_generation_prompt)

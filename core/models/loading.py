@@ -38,6 +38,11 @@ class ModelBundle:
         return self.processor is not None
 
     @property
+    def media_kinds(self) -> tuple[str, ...]:
+        """The part kinds (DESIGN.md) this model can take besides text."""
+        return ("image",) if self.is_vlm else ()
+
+    @property
     def device(self):
         return next(self.model.parameters()).device
 

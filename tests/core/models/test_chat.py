@@ -25,3 +25,20 @@ def test_messages_drop_trailing_assistant_turns():
 def test_flatten_text_joins_parts():
     msgs = [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]
     assert flatten_text(msgs) == [{"role": "user", "content": "ab"}]
+
+
+def test_av_odyssey_placeholders_put_each_medium_where_it_is_named():
+    from thinkpipe.core.models.chat import question_messages
+    rec = {"question": "Which instrument in [img1] makes the sound in [audio1]? Or [audio2]?",
+           "images": ["a.png"], "audios": ["x.wav", "y.wav"], "options": ["violin", "drum"]}
+    parts = question_messages(rec)[-1]["content"]
+    assert [p["type"] for p in parts] == ["text", "image", "text", "audio", "text", "audio", "text"]
+    assert parts[1]["image"] == "a.png" and parts[3]["audio"] == "x.wav" and parts[5]["audio"] == "y.wav"
+    assert parts[-1]["text"].startswith("?\nA. violin")
+    # media no placeholder names come first, in field order; no placeholders: the old layout
+    parts = question_messages({"question": "Q [audio1]", "images": ["a.png"], "audios": ["x.wav"]})[-1]["content"]
+    assert [p["type"] for p in parts] == ["image", "text", "audio"]
+    parts = question_messages({"question": "Q", "images": ["a.png"]})[-1]["content"]
+    assert parts == [{"type": "image", "image": "a.png"}, {"type": "text", "text": "Q"}]
+    with pytest.raises(ValueError, match=r"\[audio2\].*1 `audios`"):
+        question_messages({"question": "[audio2]", "audios": ["x.wav"]})
