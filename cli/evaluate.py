@@ -16,10 +16,69 @@ EXAMPLES = """\
 thinkpipe eval preds.jsonl > scored.jsonl
 thinkpipe eval preds.jsonl --group-by task,question_type --report report.html -q > scored.jsonl
 thinkpipe eval --benchmark mme_reasoning MME_Reasoning_preds.tsv --compat official
+thinkpipe eval --benchmark deaftest --make 400 --media-dir deaftest/ > deaftest.jsonl
+thinkpipe eval --model http://127.0.0.1:8000/v1 --model-name qwen2.5-vl-7b bench.jsonl --concurrency 8
 thinkpipe eval new.jsonl --baseline old_scored.jsonl --report diff.md > /dev/null
 thinkpipe eval --model ckpt/rl bench.jsonl --max-new-tokens 512 --report report.html > scored.jsonl
 thinkpipe eval preds.jsonl --judge http://localhost:8000/v1 --judge-model qwen2.5-7b-instruct
 """
+
+
+MAN_SECTIONS = {"Models": """\
+With --model every prediction is generated and only that is scored: the prompt is the record's
+question with its options and media, or its messages before the first assistant turn; a stored
+response or assistant turn (synth-draw's gold trace) is never scored, and stderr says so once.
+
+FOLDER  a Hugging Face folder: Qwen2-VL and Qwen2.5-VL take images; Qwen2-Audio and the
+        Qwen2.5-Omni thinker take audio (WAV, resampled to 16 kHz, at most 30 s; other formats:
+        convert with ffmpeg); any other causal LM takes text. A record with media the model
+        cannot take is a bad record (exit 65). --tools draw runs VILASR's drawing loop.
+URL  an OpenAI-compatible chat endpoint (vLLM, SGLang, llama.cpp server, TGI, hosted APIs),
+        e.g. http://127.0.0.1:8000/v1 with --model-name. Images go as base64 data URLs, audio
+        as input_audio parts; --concurrency requests in flight, each with --timeout, retried
+        --retries times with back-off (0.5, 1, 2 ... 8 s) on connection errors, timeouts, 408,
+        429, 5xx and replies that are not a chat completion; then exit 69. OPENAI_API_KEY is
+        sent as the bearer token when set.
+provenance  every output record has model, model_fingerprint (a hash of the weights and
+        config, or of the URL and model name), prompt_template, generation (decoding settings)
+        and repeat; the report names them too.
+cache  predictions are cached per (model fingerprint, record id, template, decoding, repeat)
+        under --cache (default ~/.cache/thinkpipe/eval): a rerun rescoring the same inputs
+        generates nothing, and a killed run resumes where it stopped. --no-reuse regenerates.
+repeats  --repeats N asks each record N times (sample k seeded by --seed, record id and k); the
+        summary gives each repeat's score and their mean and standard deviation.
+shards  run --shard K/N of the same inputs on several machines, each to its own file, then
+        cat them into one `thinkpipe eval --report all.html` run: the records carry their
+        responses, so they are scored, not regenerated, into one report.
+""", "Benchmarks": """\
+--benchmark reads the official files (TSV, JSON, JSONL or Parquet; - and _ alike in the name)
+and uses the benchmark's groups. --compat official scores by the official code's rules.
+
+mme-reasoning  the official TSV; --dump-items writes records keeping function_id,
+        special_info, prompt_id, capability and reasoning_type. Items with a function_id are
+        checked by its validator on the structured answer (the <answer> content or the last
+        fenced json block, as JSON or a Python literal), accepting any valid solution; puzzles
+        need no gold. Capability and reasoning-type breakdowns by substring, as the official
+        aggregation. An item whose special_info cannot be read is unscorable, never a stopped
+        run. Strict departures from function4eval.py (--compat official restores them):
+        sudoku and skyscraper cells must be the integers 1..n; hashi forbids a bridge over an
+        island and requires one connected group, reads columns case-insensitively, takes a
+        double bridge written as two entries and a bridge of 0 as none; 24 points is exact
+        (4/(1-5/6) passes); compare_expression accepts reorderings of sums and products at any
+        depth, never just an equal value; calculate_answer_function_12 (CAT + DOG = PETS) needs
+        distinct digits and non-zero leading letters. As coded officially,
+        calculate_answer_function_8 and _11 can never be satisfied; both modes keep that.
+av-odyssey  the official JSON; [img1], [audio1], [video1] in the question put each medium where
+        it is named. Per-subfield accuracy. Official: its parser, which reads "Answer: B" as A.
+deaftest  --make N --media-dir DIR generates it offline (16-bit 44.1 kHz WAVs of pure tones:
+        loudness differences from 12 to 0.5 dB, pitch differences from an octave to 1 %,
+        counting 2 to 9 bursts), each record with stimuli (level_dbfs, freq_hz, duration_s,
+        count) and difficulty; the report plots accuracy against difficulty per task. The
+        official parquet is read as AV-Odyssey rows.
+vsibench  VSI-Bench rows; numeric answers by MRA, the macro average over question types.
+vilasr  VILASR's result files; mazes and spatial tasks from synth-draw score as they are.
+video-r1  Video-R1's evaluation files.
+"""}
 
 
 class Compat(str, Enum):
@@ -27,7 +86,7 @@ class Compat(str, Enum):
     official = "official"
 
 
-BENCHMARKS = ("mme_reasoning", "av_odyssey", "vsibench", "vilasr", "video_r1")
+BENCHMARKS = ("mme_reasoning", "av_odyssey", "deaftest", "vsibench", "vilasr", "video_r1")
 
 
 def _benchmark(value: Optional[str]) -> Optional[str]:
@@ -75,6 +134,13 @@ def evaluate(
         "--dump-items", rich_help_panel=SCORING,
         help="With --benchmark: write the benchmark's items as thinkpipe records (their official "
              "fields kept) and stop, scoring nothing.")] = False,
+    make: Annotated[Optional[int], typer.Option(
+        "--make", metavar="N", min=1, rich_help_panel=SCORING,
+        help="With --benchmark deaftest: generate N items (WAVs under --media-dir, records to "
+             "stdout) and stop; reproducible from --seed.")] = None,
+    media_dir: Annotated[Optional[str], typer.Option(
+        "--media-dir", metavar="DIR", rich_help_panel=SCORING,
+        help="Where --make writes its audio files.")] = None,
     judge: Annotated[Optional[str], typer.Option(
         "--judge", metavar="PATH|URL|MODULE:FN", rich_help_panel=SCORING,
         help="Ask this judge when rules cannot read an answer: a local model folder, an "
@@ -168,7 +234,14 @@ def evaluate(
                              reuse=reuse, seed=seed, baseline=baseline, report=report)
             if dump_items and not benchmark:
                 raise ValueError("--dump-items writes a --benchmark's items: name the benchmark")
+            if make is not None and (benchmark != "deaftest" or not media_dir or inputs):
+                raise ValueError("--make N generates DeafTest: --benchmark deaftest --make N "
+                                 "--media-dir DIR, with no input files")
         resolve_format(output, fmt.value if fmt else None)   # -o x.csv: refused before any work
+        if make is not None:
+            from thinkpipe.tools.evaluate import make_benchmark
+            make_benchmark(benchmark, make, media_dir, seed, output, fmt.value if fmt else None)
+            return
         with records(inputs, on_error, shard, limit, source=cfg.source(inputs)) as stream:
             if dump_items:
                 dump(stream.items, output, fmt.value if fmt else None)

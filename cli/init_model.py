@@ -13,6 +13,7 @@ from .runner import guard
 EXAMPLES = """\
 thinkpipe init-model --arch qwen2-vl models/tiny-vl
 thinkpipe init-model --arch llama models/tiny-llm --hidden-size 128 --layers 4
+thinkpipe init-model --arch qwen2-audio models/tiny-audio
 thinkpipe init-model --arch qwen2-vl models/tiny-vl --force | thinkpipe convert --select parameters
 """
 
@@ -20,12 +21,17 @@ thinkpipe init-model --arch qwen2-vl models/tiny-vl --force | thinkpipe convert 
 class Arch(str, Enum):
     qwen2_vl = "qwen2-vl"
     llama = "llama"
+    qwen2_audio = "qwen2-audio"
+    qwen2_5_omni = "qwen2.5-omni"
 
 
 def init_model(
     directory: Annotated[str, typer.Argument(metavar="DIR", help="Folder to write (created).")],
     arch: Annotated[Arch, typer.Option("--arch", help="qwen2-vl: Qwen2.5-VL with a vision tower "
-                                       "and image processor; llama: a text causal LM.")] = Arch.qwen2_vl,
+                                       "and image processor; llama: a text causal LM; "
+                                       "qwen2-audio: Qwen2-Audio with an audio encoder and "
+                                       "Whisper feature extractor; qwen2.5-omni: the "
+                                       "Qwen2.5-Omni thinker (text out).")] = Arch.qwen2_vl,
     vocab_size: Annotated[int, typer.Option("--vocab-size", min=300,
                                             help="Byte-level BPE vocabulary size.")] = 1024,
     hidden_size: Annotated[int, typer.Option("--hidden-size", min=16,
@@ -36,11 +42,12 @@ def init_model(
     quiet: Quiet = False,
     verbose: Verbose = 0,
 ) -> None:
-    """Write a tiny random model (qwen2-vl or llama) with an offline tokenizer and processor as
-    an ordinary Hugging Face folder, for tests and demos.
+    """Write a tiny random model (qwen2-vl, llama, qwen2-audio or qwen2.5-omni) with an offline
+    tokenizer and processor as an ordinary Hugging Face folder, for tests and demos.
 
     The tokenizer is a byte-level BPE trained on the fly with Qwen's special tokens and a ChatML
-    template; the qwen2-vl folder also holds the PIL image processor. Nothing is downloaded. The
+    template; the qwen2-vl folder also holds the PIL image processor, the audio folders Qwen's
+    audio tokens and a 16 kHz, 128-mel Whisper feature extractor. Nothing is downloaded. The
     folder loads with the same code as a real checkpoint. One record describing the model
     (path, arch, parameters, vocab_size) goes to stdout.
     """

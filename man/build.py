@@ -106,6 +106,29 @@ def header(title: str, summary: str) -> str:
             f".SH NAME\n{esc(title)} \\- {esc(summary)}\n")
 
 
+def extra_sections(fn) -> list[str]:
+    """A command module's MAN_SECTIONS {title: text}: paragraphs, and "name  text" lines (two
+    spaces apart) as tagged paragraphs."""
+    out = []
+    for title, text in getattr(sys.modules[fn.__module__], "MAN_SECTIONS", {}).items():
+        body = []
+        for block in text.strip().split("\n\n"):
+            lines = block.splitlines()
+            if all("  " in ln.strip() or ln.startswith(" " * 8) for ln in lines):
+                items = []
+                for ln in lines:
+                    if ln.startswith(" " * 8) and items:
+                        items[-1][1] += " " + ln.strip()
+                    else:
+                        tag, _, rest = ln.strip().partition("  ")
+                        items.append([tag, rest.strip()])
+                body += [f".TP\n.B {esc(tag)}\n{esc(rest)}" for tag, rest in items]
+            else:
+                body.append(".PP\n" + esc(" ".join(block.split())))
+        out.append(f".SH {title.upper()}\n" + "\n".join(body))
+    return out
+
+
 def command_page(name: str, command) -> str:
     fn, examples = resolve(name)
     doc = (fn.__doc__ or "").strip()
@@ -114,7 +137,7 @@ def command_page(name: str, command) -> str:
         " " + argument_synopsis(p) for p in command.params if p.param_type_name == "argument")
     parts = [header(page_name(name), summary), f".SH SYNOPSIS\n{synopsis}",
              f".SH DESCRIPTION\n{paragraphs(doc)}", f".SH OPTIONS\n{options_section(command)}",
-             f".SH EXIT STATUS\n{exit_section()}"]
+             *extra_sections(fn), f".SH EXIT STATUS\n{exit_section()}"]
     if examples:
         parts.append(f".SH EXAMPLES\n{examples_section(examples)}")
     parts.append(".SH SEE ALSO\n.BR thinkpipe (1)")

@@ -200,9 +200,13 @@ def flatten_text(messages: list[dict]) -> list[dict]:
     return out
 
 
-def render(bundle, messages: list[dict], add_generation_prompt: bool = True) -> tuple[str, list]:
-    """(prompt text, PIL images) for one conversation under the model's chat template.
-    ValueError when the conversation holds media the model cannot take (audio for a VLM)."""
+def part_refs(messages: list[dict], kind: str) -> list[Any]:
+    """Media references of `kind` parts ("image", "audio"), in the order the template renders them."""
+    return [p.get(kind) for msg in messages if isinstance(msg.get("content"), list)
+            for p in msg["content"] if isinstance(p, dict) and p.get("type") == kind]
+
+
+def _check_kinds(bundle, messages: list[dict]) -> None:
     kinds = {p.get("type") for m in messages if isinstance(m.get("content"), list)
              for p in m["content"] if isinstance(p, dict) and p.get("type") in media.PART_KINDS}
     missing = sorted(kinds - set(bundle.media_kinds))
@@ -211,27 +215,45 @@ def render(bundle, messages: list[dict], add_generation_prompt: bool = True) -> 
             if bundle.media_kinds else "is text-only"
         raise ValueError(f"the record has {' and '.join(k + 's' for k in missing)} but the model "
                          f"({bundle.model_type}) {takes}")
-    if bundle.is_vlm:
+
+
+def render(bundle, messages: list[dict], add_generation_prompt: bool = True) -> tuple[str, list]:
+    """(prompt text, media) for one conversation under the model's chat template: the media are
+    PIL images for a VLM, float32 mono waveforms at the feature extractor's rate for an audio
+    model (audio.py: WAV only), none for a text model. ValueError when the conversation holds
+    media the model cannot take (audio for a VLM, images for an audio model) or audio that is
+    not WAV; OSError when a file cannot be read."""
+    _check_kinds(bundle, messages)
+    if bundle.is_vlm or bundle.is_audio:
         text = bundle.processor.apply_chat_template(
             messages, tokenize=False, add_generation_prompt=add_generation_prompt)
-        return text, [media.open_image(ref) for ref in image_refs(messages)]
+        if bundle.is_vlm:
+            return text, [media.open_image(ref) for ref in image_refs(messages)]
+        from .audio import load_audio
+        rate = bundle.processor.feature_extractor.sampling_rate
+        return text, [load_audio(ref, rate) for ref in part_refs(messages, "audio")]
     text = bundle.tokenizer.apply_chat_template(
         flatten_text(messages), tokenize=False, add_generation_prompt=add_generation_prompt)
     return text, []
 
 
 def encode(bundle, prompts: list[tuple[str, list]], padding_side: str = "left") -> dict:
-    """Tokenise rendered prompts into one padded batch of tensors on the model's device."""
+    """Tokenise rendered prompts into one padded batch of tensors on the model's device (for an
+    audio model also input_features (B_audio, mels, frames) and feature_attention_mask)."""
     texts = [t for t, _ in prompts]
-    images = [img for _, imgs in prompts for img in imgs]
+    items = [item for _, items in prompts for item in items]
     tok = bundle.tokenizer
     old, tok.padding_side = tok.padding_side, padding_side
     try:
         if bundle.is_vlm:
-            batch = bundle.processor(text=texts, images=images or None, return_tensors="pt",
+            batch = bundle.processor(text=texts, images=items or None, return_tensors="pt",
                                      padding=True)
+        elif bundle.is_audio:
+            rate = bundle.processor.feature_extractor.sampling_rate
+            batch = bundle.processor(text=texts, audio=items or None, sampling_rate=rate,
+                                     return_tensors="pt", padding=True)
         else:
             batch = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
     finally:
         tok.padding_side = old
-    return {k: v.to(bundle.device) for k, v in batch.items()}
+    return {k: v.to(bundle.device) for k, v in batch.items() if hasattr(v, "to")}

@@ -112,12 +112,14 @@ def _without_eos(config):
 
 
 VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>")
+AUDIO_TOKENS = ("<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>")
 
 
 def vision_token_ids(bundle) -> list[int]:
-    """Ids of the placeholders only the processor may insert (never sampled)."""
+    """Ids of the placeholders only the processor may insert (never sampled): image and video
+    ones, and audio ones."""
     vocab = bundle.tokenizer.get_vocab()
-    return [vocab[t] for t in VISION_TOKENS if t in vocab]
+    return [vocab[t] for t in VISION_TOKENS + AUDIO_TOKENS if t in vocab]
 
 
 @torch.inference_mode()
@@ -141,7 +143,7 @@ def generate_rendered(bundle, prompts: list[tuple[str, list]], sampling: Samplin
                                                     sampling.top_k)]
     if sampling.stop:
         kwargs.update(stop_strings=list(sampling.stop), tokenizer=bundle.tokenizer)
-    if bundle.is_vlm:  # a sampled image placeholder would have no image behind it
+    if bundle.media_kinds:  # a sampled image/audio placeholder would have no media behind it
         kwargs["suppress_tokens"] = vision_token_ids(bundle)
     out = bundle.model.generate(**batch, **kwargs)
     completions = []

@@ -1,12 +1,20 @@
-"""Loading any Hugging Face causal LM or Qwen-VL model, tiny or real, by path.
+"""Loading any Hugging Face causal LM, Qwen-VL or Qwen audio model, tiny or real, by path.
 
     bundle = load("models/tiny-vl")               # Qwen2/2.5-VL: model + image-only processor
     bundle = load("models/tiny-llm", device="cpu") # causal LM: model + tokenizer
+    bundle = load("models/tiny-audio")             # Qwen2-Audio / Qwen2.5-Omni: audio processor
 
 The model type in config.json decides the family: Qwen2-VL/Qwen2.5-VL load through
-AutoModelForImageTextToText with the image-only processor (processor.py); anything else through
-AutoModelForCausalLM with its tokenizer. A folder is read locally; a name that is not a folder is
-tried as a hub id, which fails cleanly when the network is off.
+AutoModelForImageTextToText with the image-only processor (processor.py); Qwen2-Audio through
+Qwen2AudioForConditionalGeneration, and Qwen2.5-Omni as its thinker alone
+(Qwen2_5OmniThinkerForConditionalGeneration from the full folder: text out, no talker or
+vocoder loaded), both with a Qwen2AudioProcessor built from the folder's tokenizer, Whisper
+feature extractor and chat template (Omni's own processor needs torchvision for video, and
+renders audio the same way: <|audio_bos|><|AUDIO|><|audio_eos|>, one <|AUDIO|> per encoder
+frame; Omni takes audio only here, its images and video would need its own vision
+placeholders and that video processor); anything else through AutoModelForCausalLM with its
+tokenizer. A folder is read locally; a name that is not a folder is tried as a hub id, which
+fails cleanly when the network is off.
 """
 from __future__ import annotations
 
@@ -21,6 +29,7 @@ from typing import Any
 from ..errors import InputError
 
 VLM_TYPES = {"qwen2_vl", "qwen2_5_vl"}
+AUDIO_TYPES = {"qwen2_audio", "qwen2_5_omni"}
 
 
 @dataclass
@@ -29,18 +38,22 @@ class ModelBundle:
 
     model: Any
     tokenizer: Any           # always the text tokenizer
-    processor: Any | None    # the image-only processor for VLMs, else None
+    processor: Any | None    # image-only processor (VLMs), audio processor (audio), else None
     path: str
     model_type: str
 
     @property
+    def is_audio(self) -> bool:
+        return self.processor is not None and self.model_type in AUDIO_TYPES
+
+    @property
     def is_vlm(self) -> bool:
-        return self.processor is not None
+        return self.processor is not None and not self.is_audio
 
     @property
     def media_kinds(self) -> tuple[str, ...]:
         """The part kinds (DESIGN.md) this model can take besides text."""
-        return ("image",) if self.is_vlm else ()
+        return ("audio",) if self.is_audio else ("image",) if self.is_vlm else ()
 
     @property
     def device(self):
@@ -133,8 +146,11 @@ def load_processor(path: str):
     """(tokenizer, processor-or-None) for the folder at `path`."""
     from transformers import AutoTokenizer
 
+    kind = model_type(path)
+    if kind in AUDIO_TYPES:
+        return _audio_processor(path)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    if model_type(path) not in VLM_TYPES:
+    if kind not in VLM_TYPES:
         return tokenizer, None
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
@@ -145,6 +161,42 @@ def load_processor(path: str):
     processor = ImageOnlyQwenVLProcessor(image_processor=images, tokenizer=tokenizer,
                                          chat_template=template)
     return tokenizer, processor
+
+
+def _audio_processor(path: str):
+    """(tokenizer, Qwen2AudioProcessor) from a Qwen2-Audio or Qwen2.5-Omni folder's parts."""
+    from transformers import AutoTokenizer, Qwen2AudioProcessor, WhisperFeatureExtractor
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    features = WhisperFeatureExtractor.from_pretrained(path)
+    template = tokenizer.chat_template or _template_file(path)
+    if template is None:
+        raise InputError(f"{path}: no chat template (tokenizer_config.json or "
+                         "chat_template.jinja) to place the audio in")
+    tokenizer.chat_template = template
+    missing = [t for t in ("<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>")
+               if t not in tokenizer.get_vocab()]
+    if missing:
+        raise InputError(f"{path}: the tokenizer lacks the audio tokens {', '.join(missing)}")
+    return tokenizer, Qwen2AudioProcessor(feature_extractor=features, tokenizer=tokenizer,
+                                          chat_template=template)
+
+
+def _load_model(path: str, kind: str, torch_dtype):
+    """The model class for a family (module docstring), loaded with its weights."""
+    if kind == "qwen2_5_omni":
+        from transformers import AutoConfig, Qwen2_5OmniThinkerForConditionalGeneration
+
+        thinker = AutoConfig.from_pretrained(path).thinker_config
+        return Qwen2_5OmniThinkerForConditionalGeneration.from_pretrained(
+            path, config=thinker, dtype=torch_dtype)
+    if kind == "qwen2_audio":
+        from transformers import Qwen2AudioForConditionalGeneration as Auto
+    elif kind in VLM_TYPES:
+        from transformers import AutoModelForImageTextToText as Auto
+    else:
+        from transformers import AutoModelForCausalLM as Auto
+    return Auto.from_pretrained(path, dtype=torch_dtype)
 
 
 def _template_file(path: str) -> str | None:
@@ -166,11 +218,7 @@ def load(path: str, device: str | None = None, dtype: str | None = None,
     device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, device)
     tokenizer, processor = load_processor(path)
-    if kind in VLM_TYPES:
-        from transformers import AutoModelForImageTextToText as Auto
-    else:
-        from transformers import AutoModelForCausalLM as Auto
-    model = Auto.from_pretrained(path, dtype=torch_dtype).to(device)
+    model = _load_model(path, kind, torch_dtype).to(device)
     model.train(train)
     return ModelBundle(model, tokenizer, processor, path, kind)
 

@@ -11,7 +11,7 @@ from .compat import COMPAT
 from .extract import Extraction, decimal, extract, number, strip_reasoning
 from .formats import assistant_turns, reflection, think_answer, vilasr_format
 from .judge import Judge
-from .puzzles import VALIDATORS
+from .validators import VALIDATORS
 from .score import CUT_OFF, STATUSES, NotScorable, Scored, finish_reason, prediction, score_record
 from .spec import BUILTINS, NEEDS_ANSWER, load_reward
 from .verifiers import VERIFIERS, Unparseable, mra, question_type, rouge, wer

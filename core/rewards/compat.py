@@ -7,6 +7,7 @@ returns (score, extracted). Sources are the repositories named in each docstring
     av_odyssey     MMMU's option parser as modified by AV-Odyssey: any capital option letter
                    anywhere counts, ties go to the earliest letter, nothing found gives "A" — so
                    "Answer: B" is scored as A (AV-Odyssey `evaluation.py`, lmms-eval av_odyssey)
+    deaftest       the same parser (DeafTest is scored by AV-Odyssey's evaluation.py)
     vilasr         ViLaSR `eval/evaluate.py`: first <answer> else the text; multiple choice by
                    first character; numerical equal to 2 decimals *and* agreeing on having a
                    decimal point; regression MRA with <= and |y| + 1e-8
@@ -16,8 +17,9 @@ returns (score, extracted). Sources are the repositories named in each docstring
     vsibench       VSI-Bench: first whitespace token, trailing period dropped; letters compared
                    case-insensitively; numbers by MRA (<=)
     mme_reasoning  choice items: comma-split strings compared as sets, case-sensitive (so the
-                   extraction prompt's own "[A, C]" form never matches); expressions compared
-                   structurally, not symbolically
+                   extraction prompt's own "[A, C]" form never matches); `function_id` items
+                   by function4eval.py's validators (validators.py, official=True): a failed
+                   check scores 0
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ from typing import Any, Callable
 
 from .extract import number
 from .formats import assistant_turns
-from .puzzles import expression
+from .validators import VALIDATORS
+from .validators import check as validate
 from .verifiers import gold_letters, question_type
 
 LETTERS = "ABCDEFGHIJ"
@@ -135,9 +138,12 @@ def vsibench(record: dict) -> tuple[float, Any]:
 
 
 def mme_reasoning(record: dict) -> tuple[float, Any]:
+    name = record.get("function_id")
+    if name in VALIDATORS:      # function4eval.py's rules; a check that fails to run scores 0
+        result = validate(name, _output(record), record.get("answer"), record.get("special_info"),
+                          official=True)
+        return float(bool(result.ok)), result.text
     text = _first_answer_block(_output(record)).strip()
-    if record.get("function_id") == "compare_expression_function":
-        return float(expression(text, record["answer"], {}, structural=True)), text
     gold = record["answer"]
     gold = ",".join(map(str, gold)) if isinstance(gold, list) else str(gold)
     split = lambda s: {p.strip() for p in s.split(",")}  # noqa: E731
@@ -145,6 +151,6 @@ def mme_reasoning(record: dict) -> tuple[float, Any]:
 
 
 COMPAT: dict[str, Callable[[dict], tuple[float, Any]]] = {
-    "av_odyssey": av_odyssey, "vilasr": vilasr, "video_r1": video_r1, "vsibench": vsibench,
+    "av_odyssey": av_odyssey, "deaftest": av_odyssey, "vilasr": vilasr, "video_r1": video_r1, "vsibench": vsibench,
     "mme_reasoning": mme_reasoning,
 }

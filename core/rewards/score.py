@@ -24,13 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..literal import NotAValue, parse_value
 from .extract import extract, number_token
 from .formats import assistant_turns, prediction_source
-from .puzzles import VALIDATORS
+from .validators import VALIDATORS, needs_gold
+from .validators import check as validate
 from .verifiers import VERIFIERS, BadGold, Unparseable, question_type
 
-STATUSES = ("correct", "incorrect", "unparseable", "truncated", "judge_failed")
+STATUSES = ("correct", "incorrect", "unparseable", "truncated", "judge_failed", "unscorable")
 # finish reasons of an output cut off before it ended on its own (generation, drawing loop)
 CUT_OFF = ("length", "turn_tokens", "total_tokens")
 
@@ -70,19 +70,6 @@ def finish_reason(record: dict) -> str | None:
     return reason if isinstance(reason, str) else None
 
 
-def _literal(text: str) -> Any:
-    """The value an answer or a given writes (JSON or a Python literal), else the text itself."""
-    try:
-        return parse_value(text)
-    except NotAValue:
-        return text
-
-
-def _info(record: dict) -> dict:
-    info = record.get("special_info") or {}
-    return _literal(info) if isinstance(info, str) else info
-
-
 def _failed(ext, finish_reason: str | None, verifier: str, why: str) -> Scored:
     cut = ext.truncated or finish_reason in CUT_OFF
     return Scored(0.0, "truncated" if cut else "unparseable", ext.text, ext.method, verifier, why)
@@ -97,25 +84,20 @@ def score_record(record: dict, judge=None) -> Scored:
 
 def _score(record: dict, judge) -> Scored:
     output = prediction(record)
+    validator = record.get("function_id") or record.get("validator")
+    if validator in VALIDATORS:
+        return score_validated(record, validator)
     if record.get("answer") is None:
         return Scored(None, "judge_failed", None, "none", "none", "no gold `answer` to score against")
     if output is None:
         return Scored(0.0, "unparseable", None, "none", "none",
                       "no prediction (`response` or an assistant turn in `messages`)")
     gold, ext, finish = record["answer"], extract(output), finish_reason(record)
-    validator = record.get("function_id") or record.get("validator")
-    qtype = validator if validator in VALIDATORS else question_type(record)
-    if ext.method == "full_text" and finish in CUT_OFF:   # cut off before any answer marker
-        return Scored(0.0, "truncated", None, ext.method, qtype if qtype in VERIFIERS or
-                      qtype in VALIDATORS else "exact", f"cut off ({finish}) before an answer")
-    if validator in VALIDATORS:
-        if ext.text is None:
-            return _failed(ext, finish, validator, "no answer found")
-        ok = VALIDATORS[validator](_literal(ext.text), _literal(gold) if isinstance(gold, str)
-                                   else gold, _info(record))
-        return Scored(float(ok), "correct" if ok else "incorrect", ext.text, ext.method, validator)
-    verifier = VERIFIERS.get(qtype, VERIFIERS["exact"])
+    qtype = question_type(record)
     name = qtype if qtype in VERIFIERS else "exact"
+    if ext.method == "full_text" and finish in CUT_OFF:   # cut off before any answer marker
+        return Scored(0.0, "truncated", None, ext.method, name, f"cut off ({finish}) before an answer")
+    verifier = VERIFIERS[name]
     if ext.text is None:
         return _ask_judge(judge, record, output, ext, name) or _failed(ext, finish, name, "no answer")
     text = ext.text
@@ -134,6 +116,28 @@ def _score(record: dict, judge) -> Scored:
         why = f"cannot read the answer: {type(e).__name__}: {str(e)[:80]}"
         return _ask_judge(judge, record, output, ext, name) or _failed(ext, finish, name, why)
     return Scored(value, "correct" if value >= 1.0 else "incorrect", text, ext.method, name)
+
+
+def score_validated(record: dict, name: str, official: bool = False) -> Scored:
+    """An MME-Reasoning item checked by its `function_id` validator (core/rewards/validators.py):
+    any valid solution is correct; puzzles need no gold; an item whose givens cannot be read is
+    `unscorable`, never a stopped run."""
+    output, gold = prediction(record), record.get("answer")
+    if output is None:
+        return Scored(0.0, "unparseable", None, "none", name,
+                      "no prediction (`response` or an assistant turn in `messages`)")
+    if needs_gold(name) and gold in (None, ""):
+        return Scored(None, "unscorable", None, "none", name, f"{name} needs a gold `answer`")
+    ext, finish = extract(output), finish_reason(record)
+    if ext.method == "full_text" and finish in CUT_OFF:
+        return Scored(0.0, "truncated", None, ext.method, name, f"cut off ({finish}) before an answer")
+    result = validate(name, output, gold, record.get("special_info"), ext.text, official)
+    if result.ok is None:
+        return Scored(None, "unscorable", result.text, ext.method, name, result.detail)
+    if result.text is None:
+        return _failed(ext, finish, name, result.detail or "no answer found")
+    return Scored(float(result.ok), "correct" if result.ok else "incorrect", result.text,
+                  ext.method, name, result.detail)
 
 
 def _ask_judge(judge, record, output, ext, name) -> Scored | None:

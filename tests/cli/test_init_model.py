@@ -29,3 +29,14 @@ def test_an_unwritable_folder_is_exit_73(cli, tmp_path):
     (tmp_path / "file").write_text("not a folder")
     r = cli(["thinkpipe", "init-model", str(tmp_path / "file" / "m")])
     assert r.rc == 73 and "cannot write" in r.stderr and "internal" not in r.stderr
+
+
+def test_writes_a_tiny_audio_model_with_its_processor(cli, tmp_path):
+    r = cli(["thinkpipe", "init-model", "--arch", "qwen2-audio", str(tmp_path / "a")])
+    info = json.loads(r.out)
+    assert r.rc == 0 and info["arch"] == "qwen2-audio" and 100_000 < info["parameters"] < 1_000_000
+    config = json.load(open(tmp_path / "a" / "config.json"))
+    assert config["model_type"] == "qwen2_audio"
+    processor = json.load(open(tmp_path / "a" / "processor_config.json"))
+    assert processor["feature_extractor"]["feature_size"] == 128
+    assert processor["feature_extractor"]["sampling_rate"] == 16000

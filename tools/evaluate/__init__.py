@@ -261,6 +261,18 @@ def repeats_row(rows: list[dict], repeats: int) -> dict:
             "statuses": rows[0]["statuses"]}
 
 
+def make_benchmark(name: str, n: int, media_dir: str, seed: int = 0, output: str | None = None,
+                   fmt: str | None = None) -> None:
+    """--make: generate a benchmark offline (DeafTest: deaftest.py) and write its records."""
+    from thinkpipe.core.records import RecordWriter
+
+    from . import deaftest
+    records = deaftest.make(n, media_dir, seed)
+    with RecordWriter(output, fmt) as out:
+        out.write_many(records)
+    log.info("%d DeafTest items, their WAVs in %s", len(records), media_dir)
+
+
 def dump(items: Iterator[tuple[str, dict]], output: str | None = None, fmt: str | None = None):
     """--dump-items: the benchmark's items as thinkpipe records, unscored."""
     from thinkpipe.core.records import RecordWriter

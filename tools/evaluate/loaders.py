@@ -6,6 +6,9 @@
     av_odyssey     AV-Odyssey / DeafTest JSON or JSONL (question_id, question_type_id, data_type,
                    subfield, question with [img1]/[audio1] placeholders, options, answer,
                    image_k, audio_k, video_1[, prediction]); "A: " option prefixes removed
+    deaftest       DeafTest: thinkpipe's generated items (deaftest.py, `--make N --media-dir DIR`)
+                   as they are, or the official parquet read as av_odyssey rows; groups by task
+                   and plots accuracy against `difficulty`
     vsibench       VSI-Bench rows (id, dataset, scene_name, question, options, question_type,
                    ground_truth[, prediction]); numeric types score by MRA; rel-direction levels
                    merge into one task for the macro average
@@ -127,6 +130,15 @@ def av_odyssey(row: dict) -> dict:
     return rec
 
 
+def deaftest(row: dict) -> dict:
+    """thinkpipe's generated items (deaftest.py) pass through; the official parquet is read as
+    AV-Odyssey rows (it shares their schema)."""
+    rec = av_odyssey(row) if "question_id" in row else dict(row)
+    rec.setdefault("question_type", "multiple_choice")
+    rec["benchmark"] = "deaftest"
+    return rec
+
+
 def vsibench(row: dict) -> dict:
     rec = dict(row)
     vtype = str(row.get("question_type", ""))
@@ -180,11 +192,13 @@ def video_r1(row: dict) -> dict:
     return rec
 
 
-LOADERS = {"mme_reasoning": mme_reasoning, "av_odyssey": av_odyssey, "vsibench": vsibench,
+LOADERS = {"mme_reasoning": mme_reasoning, "av_odyssey": av_odyssey, "deaftest": deaftest,
+           "vsibench": vsibench,
            "vilasr": vilasr, "video_r1": video_r1}
 # per benchmark: the fields its official summary groups by, and a field to macro-average over
 DEFAULT_GROUPS = {"mme_reasoning": (("capability", "reasoning_type"), None),
-                  "av_odyssey": (("subfield",), None), "vsibench": ((), "vsi_type"),
+                  "av_odyssey": (("subfield",), None), "deaftest": (("task",), None),
+                  "vsibench": ((), "vsi_type"),
                   "vilasr": (("data_type",), None),
                   "video_r1": (("data_source", "question_type"), None)}
 

@@ -3,8 +3,8 @@ import pytest
 
 from thinkpipe.core.rewards import load_reward, score_record, think_answer, vilasr_format
 from thinkpipe.core.rewards.compat import av_odyssey_parse, vilasr, vsibench
-from thinkpipe.core.rewards.puzzles import (expression, hashi, points24, skyscraper, sudoku,
-                                            yinyang)
+from thinkpipe.core.rewards.matching import expression, points24
+from thinkpipe.core.rewards.puzzles import hashi, skyscraper, sudoku, yinyang
 
 SUDOKU = [[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]]
 
@@ -29,10 +29,10 @@ def test_24_points_checks_value_and_cards():
     assert not points24("__import__('os')", None, info)
 
 
-def test_expression_symbolic_and_structural():
-    assert expression({"equation": "x*(x+1) = 0"}, ["x**2 + x = 0"], {})
-    assert not expression({"equation": "x*(x+1) = 0"}, ["x**2 + x = 0"], {}, structural=True)
-    assert expression("x + y = 3", ["y + x = 3"], {}, structural=True)
+def test_expression_is_structural_up_to_commutativity():
+    assert not expression({"equation": "x*(x+1) = 0"}, ["x**2 + x = 0"], {})   # same value only
+    assert expression("x + y = 3", ["y + x = 3"], {})
+    assert expression("x + y = 3", ["y + x = 3"], {}, official=True)
 
 
 def test_skyscraper_yinyang_hashi():

@@ -5,7 +5,7 @@ import pytest
 import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
-from thinkpipe.core.rewards.puzzles import expression
+from thinkpipe.core.rewards.matching import expression
 from thinkpipe.core.rewards.symbolic import parse
 
 ALGEBRA = ["x**2 + x", "x*(x+1)", "a - b - c", "a/b/c", "-x + 3", "2*x/3 - y**-2",
