@@ -59,6 +59,25 @@ for path in (f"{out}/tiny-vl", f"{out}/tiny-llm"):
         print(f"{path.split('/')[-1]:9s} {r['id']}: {a.text!r} ({a.finish_reason}, seed {a.seed})")
 PY
 
+echo "== eval: the gold traces score 100%; a random model, asked itself, scores what it earns"
+thinkpipe eval "$out/cold.jsonl" -q > "$out/gold_scored.jsonl"
+thinkpipe eval --model "$out/tiny-vl" "$out/cold.jsonl" --max-new-tokens 24 --report "$out/eval.html" \
+  > "$out/model_scored.jsonl" 2> "$out/eval.log" || { cat "$out/eval.log"; exit 1; }
+python3 - "$out/gold_scored.jsonl" "$out/model_scored.jsonl" <<'PY'
+import collections, json, sys
+for path in sys.argv[1:]:
+    recs = [json.loads(line) for line in open(path)]
+    statuses = collections.Counter(r["status"] for r in recs)
+    who = recs[0].get("model", "the stored traces")
+    print(f"{who}: {sum(r['score'] or 0 for r in recs) / len(recs):.0%} of {len(recs)} ({dict(statuses)})")
+PY
+
+echo "== eval: DeafTest generated offline, heard by a tiny Qwen2-Audio"
+thinkpipe eval --benchmark deaftest --make 6 --media-dir "$out/deaftest" -q > "$out/deaftest.jsonl"
+thinkpipe init-model --arch qwen2-audio "$out/tiny-audio" -q > /dev/null
+thinkpipe eval --benchmark deaftest --model "$out/tiny-audio" --max-new-tokens 8 "$out/deaftest.jsonl" \
+  2>&1 > /dev/null | tail -4
+
 echo "== train: 6 steps of the shared training loop (python -m thinkpipe.cli.selfcheck)"
 python3 -m thinkpipe.cli.selfcheck --output-dir "$out/selfcheck" --steps 6 | \
   python3 -c "import json,sys; rows=[json.loads(l) for l in sys.stdin]; print('loss', ' -> '.join(f\"{r['loss']:.3f}\" for r in rows))"

@@ -54,14 +54,26 @@ def multiple_choice(answer: str, gold: Any, record: dict) -> float:
         if options:
             raise BadGold(f"gold answer {str(gold)[:60]!r} is neither option letters nor the "
                           "text of an option")
-        got = labels(answer)
+        got, want = labels(answer), labels(gold)
+        if want and all(w.isdigit() for w in want) and not all(g.isdigit() for g in got):
+            got = _numeric_labels(answer, multi=len(want) > 1)   # a sentence naming labels
         if not got:
             raise Unparseable("empty answer")
-        return float(got == labels(gold))
+        return float(got == want)
     got = letters(answer, len(options) if options else None, options, multi=len(want) > 1)
     if got is None:
         raise Unparseable(f"no unambiguous option in {answer[:60]!r}")
     return float(got == want)
+
+
+def _numeric_labels(text: str, multi: bool) -> set[str]:
+    """Numeric option labels named in a sentence: the last one for a single answer, those of
+    the last line naming any for multi-select ("The answer is 44." -> {"44"})."""
+    lines = [re.findall(r"(?<![\d.])\d+(?!\.?\d)", line) for line in text.splitlines()]
+    found = [nums for nums in lines if nums]
+    if not found:
+        return set()
+    return set(found[-1]) if multi else {found[-1][-1]}
 
 
 def _gold_decimal(gold: Any) -> Decimal:

@@ -133,3 +133,15 @@ def test_structured_answer_is_read_from_the_tag_or_the_last_fenced_block():
     assert structured("<answer>```json\n{\"A\": 1}\n```</answer>", None) == '{"A": 1}'
     assert structured("<answer> [3] </answer>", None) == "[3]"
     assert check("match_answer_function", "{'A': 5}", "{'A': 5}", None, "{'A': 5}").ok
+
+
+def test_choice_items_with_numeric_labels_are_read():
+    def status(response, gold):
+        return score_record({"question_type": "multiple_choice", "answer": gold,
+                             "response": response}).status
+    assert status("The answer is 44.", "44") == "correct"
+    assert status("3.5 is not it, 44 is", "44") == "correct"
+    assert status("The answer is 4.", "44") == "incorrect"
+    assert status("Answer: 44, 2", "2, 44") == "correct"
+    assert status("2 or 4, then 44", "2, 44") == "incorrect"
+    assert status("<answer>2, 44</answer>", "44") == "incorrect"
