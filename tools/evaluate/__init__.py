@@ -3,9 +3,9 @@
 Scoring the same predictions differently moves benchmark numbers by points (lmms-eval measured
 50.67 vs 54.78 on MMMU-val from answer extraction alone). thinkpipe's scorer is rule-first and
 explicit: each record gets `score`, `status` (correct, incorrect, unparseable, truncated,
-judge_failed), `extracted` and `extract_method` (core/rewards); the summary gives every group a
-95% confidence interval and counts of each status, so an unparseable answer is never mistaken
-for a wrong one and a judge failure is never counted as either.
+judge_failed, unscorable), `extracted` and `extract_method` (core/rewards); the summary gives
+every group a 95% confidence interval and counts of each status, so an unparseable answer is
+never mistaken for a wrong one and a judge failure is never counted as either.
 
     thinkpipe eval preds.jsonl --group-by task --report report.html > scored.jsonl
     thinkpipe eval --benchmark mme_reasoning MME_Reasoning_preds.tsv --compat official

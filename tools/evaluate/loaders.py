@@ -31,7 +31,9 @@ import tempfile
 from typing import Iterator
 
 from thinkpipe.core.errors import RecordError
+from thinkpipe.core.literal import parse_value
 from thinkpipe.core.records import RecordReader, sniff
+from thinkpipe.core.records.media import is_canonical_b64
 from thinkpipe.core.records.reader import STDIN_NAME, open_input
 
 CAPABILITIES = ("planning and exploring", "calculation", "spatial-temporal",
@@ -90,6 +92,17 @@ def _contained(value, names) -> list[str]:
     return [n for n in names if n in text]
 
 
+IMAGE_MAGIC = ("iVBORw0KGgo", "/9j/", "R0lGOD", "UklGR", "Qk")    # PNG, JPEG, GIF, WebP, BMP
+
+
+def _image(value):
+    """The TSV's `image` is base64 (VLMEvalKit's layout) or a path (the official fork's)."""
+    text = str(value)
+    if text.startswith(IMAGE_MAGIC) and is_canonical_b64(text):
+        return {"path": None, "bytes": text}
+    return value
+
+
 def mme_reasoning(row: dict) -> dict:
     rec = dict(row)
     rec["id"] = str(row.get("index", row.get("id", "")))
@@ -100,9 +113,11 @@ def mme_reasoning(row: dict) -> dict:
     rec["capability"] = _contained(row.get("capability"), CAPABILITIES)
     rec["reasoning_type"] = _contained(row.get("reasoning_type"), REASONING)
     images = row.get("image_path") or row.get("image")
+    if isinstance(images, str) and images.lstrip().startswith("["):   # multi-image: a list literal
+        images = parse_value(images)
     if images and "images" not in rec:
         items = images if isinstance(images, list) else [images]
-        rec["images"] = [{"path": None, "bytes": i} if len(str(i)) > 512 else i for i in items]
+        rec["images"] = [_image(i) for i in items]
     rec.pop("image", None)
     if "prediction" in row and "response" not in rec:
         rec["response"] = row["prediction"]

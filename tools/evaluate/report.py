@@ -10,7 +10,7 @@ import json
 import os
 import time
 
-STATUS_ORDER = ("correct", "incorrect", "unparseable", "truncated", "judge_failed")
+STATUS_ORDER = ("correct", "incorrect", "unparseable", "truncated", "judge_failed", "unscorable")
 
 
 def _pct(v) -> str:
