@@ -1,8 +1,8 @@
 """Hugging Face models: tiny offline builders, loading by path, chat prompts, batched generation.
 
     from thinkpipe.core.models import build_tiny, load, generate, Sampling, prompt_messages
-    build_tiny("qwen2-vl", "models/tiny-vl")
-    bundle = load("models/tiny-vl")
+    build_tiny("qwen2-vl", "models/tiny-vl")      # also llama, qwen2-audio, qwen2.5-omni
+    bundle = load("models/tiny-vl")               # bundle.media_kinds: ("image",), ("audio",), ()
     out = generate(bundle, [prompt_messages(record)], Sampling(temperature=0), batch_size=8)
 
 torch and transformers are imported on first use, so data tools can use chat.py cheaply.

@@ -79,8 +79,8 @@ def _ticks(xs: list[float], px, base: float) -> str:
                 shown.pop()             # the last level is always labelled
         shown.append((px(x), text))
     return "".join(f'<line x1="{p:.1f}" x2="{p:.1f}" y1="{base:.1f}" y2="{base + 4:.1f}" '
-                   f'stroke="#222"/><text x="{p:.1f}" y="{base + 16:.1f}" font-size="11" '
-                   f'text-anchor="middle">{t}</text>' for p, t in shown)
+                   f'stroke="#222"/><text class="tick" x="{p:.1f}" y="{base + 16:.1f}" '
+                   f'font-size="11" text-anchor="middle">{t}</text>' for p, t in shown)
 
 
 def curve(task: str, points: dict, chance: float | None = None, unit: str | None = None) -> str:
