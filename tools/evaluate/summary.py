@@ -86,6 +86,8 @@ class Summary:
         point[1] += 1
         if isinstance(record.get("options"), list) and record["options"]:
             curve["chance"] = 1 / len(record["options"])
+        if record.get("difficulty_unit"):
+            curve["unit"] = str(record["difficulty_unit"])
 
     def _keep_worst(self, record: dict, keep: int = 20) -> None:
         score = record["score"]

@@ -19,9 +19,9 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 BROWSER = next((shutil.which(b) for b in BROWSERS if shutil.which(b)), None)
 WIDTH, HEIGHT = 1280, 2000
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(BROWSER is None, reason="no chromium, chromium-browser or "
-                                 "google-chrome binary on PATH (apt-get install chromium)")]
+pytestmark = pytest.mark.slow
+needs_browser = pytest.mark.skipif(BROWSER is None, reason="no chromium, chromium-browser or "
+                                   "google-chrome binary on PATH (apt-get install chromium)")
 
 # Chromium's --enable-logging=stderr line for a console message:
 #   [9356:9356:1201/124053.019331:INFO:CONSOLE:1] "Uncaught Error: x", source: file:///p.html (1)
@@ -79,6 +79,7 @@ def test_report_is_self_contained(cli, tmp_path):
     assert "Content-Security-Policy" in text
 
 
+@needs_browser
 def test_report_renders_in_chromium(cli, tmp_path):
     from PIL import Image
 
@@ -141,6 +142,7 @@ CONTROLS = {
 }
 
 
+@needs_browser
 @pytest.mark.parametrize("kind", sorted(CONTROLS))
 def test_console_check_catches_injected_errors(cli, tmp_path, kind):
     """Negative control: the same page with one fault injected; the detector must report it."""
@@ -154,6 +156,7 @@ def test_console_check_catches_injected_errors(cli, tmp_path, kind):
     assert any(expected in m for m in found), found
 
 
+@needs_browser
 def test_awkward_inputs_render_without_errors(tmp_path):
     """Levels that are NaN or alone, scores out of [0, 1], markup and long labels: no SVG
     attribute errors, nothing unescaped."""
