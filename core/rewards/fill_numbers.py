@@ -27,7 +27,8 @@ info: any assignment meeting the constraints counts. Restated from the official 
 
 "The set {1..n}" is the set of ALL the dict's values, as in the official `set(answer.values())`:
 an extra key holding a new value fails, one repeating a value passes. Checker 5 likewise counts
-all values. Elsewhere extra keys are ignored (8 and 11 look at the listed keys only).
+all values. Elsewhere extra keys are ignored: strict 8 and 11 look at the listed keys only,
+the official ones at every value of the dict, as function4eval.py does.
 
 Numbers are int or float; bools, NaN, infinities, strings (even "5") and anything else make the
 answer False. The official code does arithmetic on the JSON values, so a numeric string never
@@ -40,10 +41,13 @@ on e.g. unhashable values or a string compared with a number; here anything unex
 Where the official code is impossible or lax (both kept, in both modes):
     8   never True: BDE and BEH share B and E, so D = H, but the values must be distinct
         (the official range test also lets 2.5 through; moot, and not kept).
-    11  never True: no cell can hold 1 (A or C = 1 needs the other to be 9, E or G = 1 needs
-        12, B, D or F = 1 leaves two cells summing to 18 > 8 + 8), yet 1 must appear.
+    11  strict never True: no cell can hold 1 (A or C = 1 needs the other to be 9, E or G = 1
+        needs 12, B, D or F = 1 leaves two cells summing to 18 > 8 + 8), yet 1 must appear.
+        Officially the set is over every value, so an extra key can bring the 1
+        ({"A": 2, "B": 3, "C": 8, "D": 8, "E": 8, "F": 3, "G": 5, "X": 1, "Y": 7} passes).
     12  official accepts any numbers, all zeros included; the strict CHECKERS want a real
-        cryptarithm solution (e.g. 239 + 857 = 1096). Checkers 1-11 are the same in both modes.
+        cryptarithm solution (e.g. 239 + 857 = 1096). Checkers 1-7, 9 and 10 are the same in
+        both modes. Values are numbers in both (official arithmetic on strings is not kept).
 """
 from __future__ import annotations
 
@@ -83,6 +87,11 @@ def _coins(values: list, n: int) -> bool:
 
 def _distinct_upto_15(values: list, n: int) -> bool:
     return len(set(values)) == len(values) and _integral(values, 1, 15)
+
+
+def _distinct_in_1_15(values: list, n: int) -> bool:
+    """The official checker 8: every value of the dict distinct and within 1..15 (2.5 too)."""
+    return len(set(values)) == len(values) and all(1 <= v <= 15 for v in values)
 
 
 def _set_11(values: list, n: int) -> bool:
@@ -168,7 +177,9 @@ SPECS: dict[int, Spec] = {
     11: Spec(_letters(7), ("A+C+9 = 19", "B+C+D = 19", "F+E+D = 19", "E+G+6 = 19"), _set_11),
     12: Spec("ACTDOGPES", (_CAT_DOG,), _digits, nonzero="CDP"),
 }
-OFFICIAL_SPECS: dict[int, Spec] = {**SPECS, 12: Spec("ACTDOGPES", (_CAT_DOG,))}
+OFFICIAL_SPECS: dict[int, Spec] = {
+    **SPECS, 8: SPECS[8]._replace(values=_distinct_in_1_15, over_all=True),
+    11: SPECS[11]._replace(over_all=True), 12: Spec("ACTDOGPES", (_CAT_DOG,))}
 
 CHECKERS: dict[str, Callable[[Any, Any, dict], bool]] = {
     f"calculate_answer_function_{n}": _checker(spec) for n, spec in SPECS.items()}

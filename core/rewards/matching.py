@@ -15,11 +15,21 @@ Where strict and official differ:
                  it. Both allow unary minus and need the multiset of numbers to equal the cards
                  (A=1, J=11, Q=12, K=13); neither runs Python's eval.
     expression   strict: the written left-hand side equals a gold one up to the order of the
-                 terms of every sum and product, at every level (2 + 4*3 is 3*4 + 2);
-                 official: only the top level's terms are reordered (and compared as strings).
-                 A different formula with the same value (10 + 4) fails both.
+                 terms of every sum and product, at every level (2 + 4*3 is 3*4 + 2), terms
+                 counted with their multiplicity, ^ read as **; official: only the top level's
+                 terms are reordered, compared as a set of strings (2*2*3 matches 2*3*3), and
+                 the answer must be {"equation": ...}. A different formula with the same value
+                 (10 + 4) fails both.
+    match_answer strict: lists are sets at any depth and a missing key never matches;
+    multiple_    official: `answer.get(key)`, top-level lists only, `value in gold` as Python
+    match        does it (a string gold is a substring test). Both official rules raise on
+                 unhashable values; check() scores that 0, as the official run does.
     coordinate   strict: a single cell may be given without a list, and (row, column) pairs are
-                 compared, not their concatenation ("1"+"23" is not "12"+"3").
+                 compared with surrounding spaces stripped, not their concatenation ("1"+"23"
+                 is not "12"+"3").
+    both         the formula is read after ×, ÷ and an x between numbers become * and /, and
+                 face letters A J Q K their values (the official extraction prompt asks for
+                 that form); only + - * /, unary minus and integers are evaluated, never eval.
 """
 from __future__ import annotations
 
@@ -99,17 +109,26 @@ def expression(answer: Any, gold: Any, info: dict, official: bool = False) -> bo
     from .symbolic import parse
 
     def lhs(text: Any):
+        side = str(text).split("=")[0]
         try:
-            return parse(str(text).split("=")[0].replace("^", "**"), evaluate=False)
+            return parse(side if official else side.replace("^", "**"), evaluate=False)
         except (ValueError, TypeError, ZeroDivisionError, RecursionError):
             return None
 
+    if official:        # {"equation": ...} only; the gold iterated as it is, in order, and an
+        mine = lhs(answer["equation"])          # alternative that does not parse is a failure
+        for theirs in gold:
+            theirs = lhs(theirs)
+            if mine is None or theirs is None:
+                return False
+            if _top_level(mine) == _top_level(theirs):
+                return True
+        return False
     text = answer.get("equation") if isinstance(answer, dict) else answer
     mine = lhs(text) if isinstance(text, str) else None
     if mine is None:
         return False
-    form = _top_level if official else _canonical
-    return any(theirs is not None and form(mine) == form(theirs)
+    return any(theirs is not None and _canonical(mine) == _canonical(theirs)
                for theirs in map(lhs, gold if isinstance(gold, list) else [gold]))
 
 
@@ -123,7 +142,12 @@ def _value(v: Any) -> Any:
 
 
 def match_answer(answer: Any, gold: Any, info: dict, official: bool = False) -> bool:
-    """Every gold key has an equal value in the answer (5.0 == 5, "5" != 5; lists as sets)."""
+    """Every gold key has an equal value in the answer (5.0 == 5, "5" != 5; lists as sets, at
+    any depth). Official: `answer.get(key)` (a key missing from the answer is None, so it
+    matches a None gold), top-level lists as Python sets (a list of lists raises: wrong)."""
+    if official:
+        top = lambda v: set(v) if isinstance(v, list) else v    # noqa: E731
+        return all(top(answer.get(k)) == top(v) for k, v in gold.items())
     if not isinstance(answer, dict) or not isinstance(gold, dict):
         return False
     return all(k in answer and _value(answer[k]) == _value(v) for k, v in gold.items())
@@ -132,6 +156,13 @@ def match_answer(answer: Any, gold: Any, info: dict, official: bool = False) -> 
 def multiple_match(answer: Any, gold: Any, info: dict, official: bool = False) -> bool:
     """The answer has one key (its name ignored) whose value is one of the gold alternatives
     (a list of values or of lists; thinkpipe's older {key: alternatives} is read too)."""
+    if official:        # `in` over the gold as it is: a string gold is a substring test
+        if len(answer) != 1:
+            return False
+        (value,) = answer.values()
+        if isinstance(value, list):
+            return set(value) in [set(a) for a in gold]
+        return value in gold
     if not isinstance(answer, dict) or len(answer) != 1:
         return False
     if isinstance(gold, dict) and len(gold) == 1:

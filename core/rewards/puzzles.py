@@ -14,16 +14,24 @@ Givens: `None` (and 0 in grids) is a blank. Both layouts of the clues and island
 official ones above and the dicts thinkpipe's older fixtures use (`{"top": [...], ...}`,
 `{"b1": 2, ...}`).
 
+Answers are lists of rows of values in both modes; the official code also takes rows written as
+strings ("4132") or tuples and a grid with extra rows, which is not kept.
+
 Where strict and official differ:
     sudoku      strict: cells are integers 1..n (not "3", not 2.5); official: n distinct values
                 of any kind per row, column and box (the range is not checked)
     skyscraper  strict: integers 1..n; official: n distinct values per row and column
-    yinyang     strict: cells are 0 or 1; official: only the 0- and 1-cells are checked
+    yinyang     strict: cells are 0 or 1, a given of -1 is a blank too; official: only the 0-
+                and 1-cells are checked
+    all         official: a missing base_matrix (or clues, islands) is a failed evaluation,
+                as special_info[key] raises there; a skyscraper clue of 0 can never be met;
+                strict reads numbers written as strings in the givens ("requirement": "2")
     hashi       strict: a bridge may not pass over a third island, all islands must form one
                 connected group (the puzzle's rules, unchecked by the official code), a double
                 bridge may be written as two entries of 1; columns are case-insensitive and a
                 bridge of 0 is no bridge. official: coordinates compared as written, a double
-                bridge written as two entries is rejected as crossing itself.
+                bridge written as two entries is rejected as crossing itself, bridge numbers
+                are summed whatever they are (-1 then 3 is a double bridge).
 """
 from __future__ import annotations
 
@@ -74,6 +82,14 @@ def _keeps(grid: Grid, given: Any, blanks=(None, 0)) -> bool:
                for c, g in enumerate(row))
 
 
+def _given(info: dict, key: str, official: bool) -> Any:
+    """A given by name: the official validators index special_info[key] (missing: a failed
+    evaluation, scored 0); strict reads a missing one as no givens."""
+    if official and not info.get(key):
+        raise KeyError(key)
+    return info.get(key)
+
+
 def _distinct(lines: list[list[Any]], n: int) -> bool:
     return all(len(set(line)) == n for line in lines)
 
@@ -92,7 +108,8 @@ def sudoku(answer: Any, gold: Any, info: dict, n: int = 4, official: bool = Fals
     """Rows, columns and boxes (2x2 for n=4, 2 rows x 3 columns for n=6) hold n distinct
     values, the givens kept; strict: the values are the integers 1..n."""
     grid = _shape(answer, n)
-    if grid is None or not _keeps(grid, info.get("base_matrix"), (None,) if official else (None, 0)):
+    if grid is None or not _keeps(grid, _given(info, "base_matrix", official),
+                                  (None,) if official else (None, 0)):
         return False
     if not official and (grid := _ints(grid, 1, n)) is None:
         return False
@@ -122,9 +139,10 @@ def _clues(raw: Any) -> dict[str, list]:
 def skyscraper(answer: Any, gold: Any, info: dict, official: bool = False) -> bool:
     """A Latin square keeping the givens whose towers seen from each side match the clues:
     top[c] looking down column c, left[r] along row r, right[r] from the right, bottom[c] up."""
-    clues = _clues(info.get("visible_skyscrapers") or {})
+    clues = _clues(_given(info, "visible_skyscrapers", official) or {})
     grid = _shape(answer)
-    if grid is None or not _keeps(grid, info.get("base_matrix"), (None,) if official else (None, 0)):
+    if grid is None or not _keeps(grid, _given(info, "base_matrix", official),
+                                  (None,) if official else (None, 0)):
         return False
     n = len(grid)
     if not official and (grid := _ints(grid, 1, n)) is None:
@@ -134,7 +152,8 @@ def skyscraper(answer: Any, gold: Any, info: dict, official: bool = False) -> bo
     cols = [list(c) for c in zip(*grid)]
     views = {"top": cols, "left": grid, "right": [r[::-1] for r in grid],
              "bottom": [c[::-1] for c in cols]}
-    return all(want in (None, 0) or (i < n and _visible(views[side][i]) == want)
+    blank = (None,) if official else (None, 0)     # official: a clue of 0 is never seen
+    return all(want in blank or (i < n and _visible(views[side][i]) == want)
                for side, wants in clues.items() for i, want in enumerate(wants))
 
 
@@ -156,7 +175,8 @@ def yinyang(answer: Any, gold: Any, info: dict, official: bool = False) -> bool:
     """6x6 of 0/1, givens kept, the 0-cells connected, the 1-cells connected, no 2x2 block of
     one colour."""
     grid = _shape(answer, 6)
-    if grid is None or not _keeps(grid, info.get("base_matrix"), (None,) if official else (None, -1)):
+    if grid is None or not _keeps(grid, _given(info, "base_matrix", official),
+                                  (None,) if official else (None, -1)):
         return False
     if not official and any(_integer(v) not in (0, 1) for row in grid for v in row):
         return False
@@ -167,7 +187,7 @@ def yinyang(answer: Any, gold: Any, info: dict, official: bool = False) -> bool:
 
 
 def _cell(name: Any, fold_case: bool = True) -> tuple[int, int] | None:
-    """"c3" -> (column 2, row 3)."""
+    """"c3" (or "C3", " c03 ") -> (column 2, row 3)."""
     s = str(name).strip()
     s = s.lower() if fold_case else s
     if len(s) >= 2 and s[0].isalpha() and s[1:].isdigit():
@@ -176,6 +196,7 @@ def _cell(name: Any, fold_case: bool = True) -> tuple[int, int] | None:
 
 
 def _islands(raw: Any, fold_case: bool = True) -> dict[tuple[int, int], int]:
+    """Island cell -> required bridges, from [{"cord", "requirement"}, ...] or {cord: n}."""
     try:
         pairs = raw.items() if isinstance(raw, dict) else \
             [(i["cord"], i["requirement"]) for i in raw]
@@ -216,8 +237,10 @@ def hashi(answer: Any, gold: Any, info: dict, official: bool = False) -> bool:
     """Bridges between given islands, orthogonal, at most 2 per pair, no two crossing, each
     island with its required count; strict also: no bridge over an island, one connected group.
     answer: [{"start": "a1", "end": "a4", "number": 1 or 2}, ...]."""
-    islands = _islands(info.get("init_islands") or [], fold_case=not official)
-    bridges = _bridges(answer, islands, fold_case=not official)
+    if official:
+        return _hashi_official(answer, info.get("init_islands"))
+    islands = _islands(info.get("init_islands") or [])
+    bridges = _bridges(answer, islands, fold_case=True)
     if bridges is None:
         return False
     pairs, count = Counter(), Counter()
@@ -227,15 +250,45 @@ def hashi(answer: Any, gold: Any, info: dict, official: bool = False) -> bool:
         count[z] += k
     if any(v > 2 for v in pairs.values()) or any(count[i] != want for i, want in islands.items()):
         return False
-    if official:    # every bridge entry marks its cells; a cell marked twice is a crossing
-        used = [c for a, z, _ in bridges for c in _cells_between(a, z)]
-        return len(used) == len(set(used))
     spans = {p: _cells_between(*p) for p, k in pairs.items() if k}
     if any(c in islands for cells in spans.values() for c in cells):
         return False
     if any(set(s) & set(t) for s, t in combinations(spans.values(), 2)):
         return False
     return _joined(set(islands), [tuple(p) for p in spans])
+
+
+def _hashi_official(answer: Any, raw: Any) -> bool:
+    """function4eval.py's rules: coordinates compared as written ("B1" is not the island "b1"),
+    bridge numbers summed per pair and per island whatever they are, and every entry marking
+    the cells it passes, a cell marked twice being a crossing (so is a double bridge written as
+    two entries); a bridge over an island and unconnected groups pass. Raises where the
+    official code does (a string number): check() scores that 0."""
+    if not answer:
+        return False
+    if isinstance(raw, dict):                              # thinkpipe's layout, same islands
+        raw = [{"cord": k, "requirement": v} for k, v in raw.items()]
+    need = {i["cord"]: i["requirement"] for i in raw}
+    if any(b["start"] == b["end"] for b in answer):
+        return False
+    where = {c: (ord(c[0]) - ord("a"), int(c[1:])) for c in need}
+    pairs, count, used = Counter(), Counter(), []
+    for b in answer:
+        a, z, k = b["start"], b["end"], b["number"]
+        if a not in need or z not in need:
+            return False
+        if where[a][0] != where[z][0] and where[a][1] != where[z][1]:
+            return False
+        pairs[tuple(sorted((a, z)))] += k
+        if pairs[tuple(sorted((a, z)))] > 2:
+            return False
+        count[a] += k
+        count[z] += k
+    if any(count[c] != want for c, want in need.items()):
+        return False
+    for b in answer:
+        used += _cells_between(where[b["start"]], where[b["end"]])
+    return len(used) == len(set(used))
 
 
 def _joined(nodes: set, edges: list[tuple]) -> bool:

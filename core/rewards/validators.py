@@ -5,9 +5,11 @@
 
 The structured answer is read from the response the way the official extraction prompts ask for
 it: the `<answer>` content if there is one, else the last fenced code block (```json), else the
-extracted answer; then parsed as JSON or a Python literal (core/literal.py, never eval). A
-validator never stops a run: givens it cannot read (`special_info` in neither layout) give
-`ok=None` with the reason, which scoring reports as status `unscorable`.
+extracted answer (the response without its reasoning when none is given); then parsed as JSON
+or a Python literal (core/literal.py, never eval). Validators called directly with
+official=True raise where function4eval.py raises; check() scores that 0, as the official run
+does. A validator never stops a run: givens it cannot read (`special_info` in neither layout)
+give `ok=None` with the reason, which scoring reports as status `unscorable`.
 
     function_id                          module        needs a gold answer
     calculate_answer_function_sudoku_4/6 puzzles       no
@@ -31,6 +33,7 @@ from typing import Any, Callable
 
 from ..literal import NotAValue, parse_value
 from . import fill_numbers, matching, puzzles
+from .extract import strip_reasoning
 from .puzzles import BadGivens
 
 Validator = Callable[..., bool]       # (answer, gold, info, official=...) -> bool
@@ -91,7 +94,9 @@ def structured(response: str, extracted: str | None) -> str | None:
     inner = FENCE.findall(text if text is not None else response)
     if inner:
         return inner[-1].strip()
-    return (text if text is not None else extracted or "").strip() or None
+    if text is None:
+        text = extracted if extracted is not None else strip_reasoning(response)[0]
+    return text.strip() or None
 
 
 def literal(value: Any) -> Any:

@@ -32,7 +32,7 @@ def test_24_points_checks_value_and_cards():
 def test_expression_is_structural_up_to_commutativity():
     assert not expression({"equation": "x*(x+1) = 0"}, ["x**2 + x = 0"], {})   # same value only
     assert expression("x + y = 3", ["y + x = 3"], {})
-    assert expression("x + y = 3", ["y + x = 3"], {}, official=True)
+    assert expression({"equation": "x + y = 3"}, ["y + x = 3"], {}, official=True)
 
 
 def test_skyscraper_yinyang_hashi():

@@ -95,7 +95,11 @@ def test_sudoku_strict_refuses_strings_and_fractions_official_does_not_check_val
     half[3][3] = 2.5
     assert not sudoku(half, None, info)
     big = [[v + 4 for v in row] for row in grid]
-    assert not sudoku(big, None, {}) and sudoku(big, None, {}, official=True)
+    blank = {"base_matrix": [[None] * 4] * 4}
+    assert not sudoku(big, None, blank) and sudoku(big, None, blank, official=True)
+    assert sudoku(grid, None, {})                            # no givens: any solution
+    with pytest.raises(KeyError):                            # official: special_info["base_matrix"]
+        sudoku(grid, None, {}, official=True)
 
 
 def test_expression_needs_the_formula_not_its_value():
@@ -145,3 +149,29 @@ def test_choice_items_with_numeric_labels_are_read():
     assert status("Answer: 44, 2", "2, 44") == "correct"
     assert status("2 or 4, then 44", "2, 44") == "incorrect"
     assert status("<answer>2, 44</answer>", "44") == "incorrect"
+
+
+def test_official_mode_follows_function4eval_where_it_is_odd():
+    """Cases a generated comparison with function4eval.py found (issue 14's follow-up)."""
+    assert match_answer({}, {"A": None}, {}, official=True)             # .get() gives None
+    assert not match_answer({}, {"A": None}, {})
+    assert not check("match_answer_function", "{'A': [[1], [2]]}", "{'A': [[1], [2]]}", None,
+                     official=True).ok                                     # set() of lists raises
+    assert check("match_answer_function", "{'A': [[1], [2]]}", "{'A': [[2], [1]]}", None).ok
+    assert multiple_match({"x": "1"}, "12", {}, official=True)            # a substring test
+    assert not multiple_match({"x": "1"}, "12", {})
+    info = {"init_islands": [{"cord": "b1", "requirement": 2}, {"cord": "b3", "requirement": 2}]}
+    odd = [{"start": "b1", "end": "b3", "number": -1}, {"start": "b1", "end": "b3", "number": 3}]
+    assert not hashi(odd, None, info)
+    assert not check("calculate_answer_function_hashi", repr(odd), None, info, official=True).ok
+    spaced = [{"start": " b1", "end": "b3", "number": 2}]
+    assert hashi(spaced, None, info) and not hashi(spaced, None, info, official=True)
+    sky = {**SKY_INFO, "visible_skyscrapers": [[0, None, None], [], [], []]}
+    assert skyscraper(SKY, None, sky) and not skyscraper(SKY, None, sky, official=True)
+    eleven = {"A": 2, "B": 3, "C": 8, "D": 8, "E": 8, "F": 3, "G": 5, "X0": 1, "X1": 7}
+    assert check("calculate_answer_function_11", repr(eleven), None, None, official=True).ok
+    assert not check("calculate_answer_function_11", repr(eleven), None, None).ok
+    assert expression({"equation": "2*2*3"}, ["2*3*3"], {}, official=True)   # a set of strings
+    assert not expression({"equation": "2*2*3"}, ["2*3*3"], {})
+    assert not expression({"equation": "1 - 3"}, ["y**/", "1 - 3"], {}, official=True)
+    assert expression({"equation": "1 - 3"}, ["y**/", "1 - 3"], {})
