@@ -121,3 +121,27 @@ def test_mme_reasoning_multi_image_rows_and_base64_images():
     png = _png()
     assert mme_reasoning({"index": 2, "image": png, "question": "q", "answer": "A",
                           "question_type": "choice"})["images"] == [{"path": None, "bytes": png}]
+
+
+@pytest.mark.slow
+def test_vsi_style_numbers_and_vilasr_result_files_with_a_tiny_vlm(cli, tiny_models, red_png, tmp_path):
+    vsi = [{"id": f"v{i}", "question": "How many chairs are in the room?", "question_type":
+            "object_counting", "ground_truth": "4", "images": [red_png]} for i in range(2)]
+    vsi.append({"id": "v2", "dataset": "scannet", "scene_name": "scene0001", "question": "How far?",
+                "question_type": "abs_distance", "ground_truth": "2.5"})     # a video item
+    data = "".join(json.dumps(r) + "\n" for r in vsi).encode()
+    model = ["--model", tiny_models["qwen2-vl"], "--max-new-tokens", "6"]
+    r = cli(["thinkpipe", "eval", "--benchmark", "vsibench", *model], data)
+    assert r.rc == 65 and "<stdin>:3" in r.stderr and "videos" in r.stderr   # images-only model
+    r = cli(["thinkpipe", "eval", "--benchmark", "vsibench", "--on-error", "skip", *model], data)
+    out = _lines(r)
+    assert r.rc == 0 and [o["id"] for o in out] == ["v0", "v1"]
+    assert all(o["verifier"] == "regression" and o["score"] == 0.0 for o in out)  # MRA of noise
+    rows = [{"question": "Is the red box left of the blue one?", "options": ["yes", "no"],
+             "problem_type": "multiple choice", "answer": "A", "image_path": red_png,
+             "data_type": "image", "model_output": "<answer>A</answer>"}]
+    r = cli(["thinkpipe", "eval", "--benchmark", "vilasr", *model],
+            (json.dumps(rows) + "\n").encode())
+    out = _lines(r)
+    assert r.rc == 0 and out[0]["response"] != "<answer>A</answer>" and "carries a prediction" in r.stderr
+    assert "data_type=image" in r.stderr
