@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import (Config, EmbedMedia, Format, Inputs, Limit, MediaDir, OnError, Output,
+from .options import (Config, EmbedMedia, Format, Inputs, Limit, MediaDir, OnError, Output, Seed,
                       ProgressEvery, Quiet, Shard, Verbose)
 from .runner import guard, records, usage_errors
 
@@ -17,6 +17,7 @@ EXAMPLES = """\
 thinkpipe convert data.jsonl -o data.parquet
 thinkpipe convert data.parquet | head -3
 cat data.jsonl.gz | thinkpipe convert --select id,question,answer --limit 100
+thinkpipe convert scored_rollouts.jsonl --balance score:10:5000 -o trm_data.jsonl
 thinkpipe convert big.jsonl --shard 2/8 -o part-2.jsonl
 thinkpipe convert scenes.jsonl --embed-media -o scenes.parquet
 thinkpipe convert scenes.parquet --media-dir media/ -o scenes.jsonl
@@ -31,6 +32,12 @@ def convert(
         "--select", metavar="A,B,...", rich_help_panel="Input and output",
         help="Keep only these fields, in this order; meta.x picks x inside meta (nested as it "
              "was). A field no record has is warned about.")] = None,
+    balance: Annotated[Optional[str], typer.Option(
+        "--balance", metavar="FIELD:BINS:N", rich_help_panel="Input and output",
+        help="Keep at most N records per each of BINS equal bins of FIELD over [0, 1], drawn "
+             "uniformly (seeded by --seed), in input order: e.g. score:10:5000 (SophiaVL-R1's "
+             "thinking-reward data).")] = None,
+    seed: Seed = 0,
     limit: Limit = None,
     shard: Shard = None,
     on_error: OnError = "fail",
@@ -52,6 +59,7 @@ def convert(
     with guard("convert", verbose, quiet, progress_every):
         from thinkpipe.core.errors import UsageError
         from thinkpipe.core.records import RecordWriter, media, parse_fields
+        from thinkpipe.core.records.stream import balance as balance_bins
         from thinkpipe.core.records.stream import select as select_fields
 
         if embed_media and media_dir:
@@ -59,13 +67,20 @@ def convert(
         start = time.perf_counter()
         with usage_errors():
             fields, found = parse_fields(select), set()
-        transform = embed_media or media_dir or fields
+            bal = _balance_spec(balance)
+        transform = embed_media or media_dir or fields or bal
         with records(inputs, on_error, shard, limit) as stream, \
                 RecordWriter(output, fmt.value if fmt else None) as out:
             if out.takes_lines and not transform:
                 out.write_lines(stream.lines())   # JSONL out, nothing to change: copied as read
             else:
                 recs = select_fields(stream.records, fields, found) if fields else stream.records
+                if bal:
+                    dropped: list = []
+                    recs = balance_bins(recs, *bal, seed=seed, dropped=dropped)
+                    if dropped[0]:
+                        log.warning("--balance: %d record(s) without a %s in [0, 1] left out",
+                                    dropped[0], bal[0])
                 if embed_media or media_dir:
                     fn = media.embed if embed_media else media.writer_to_dir(media_dir)
                     recs = media.map_records(recs, fn, stream.policy, lambda: stream.where)
@@ -74,3 +89,16 @@ def convert(
             log.warning("--select: no record has %s", ", ".join(missing))
         log.info("%d records -> %s (%s) in %.2f s", out.count, output or "stdout", out.format,
                  time.perf_counter() - start)
+
+
+def _balance_spec(spec: str | None) -> tuple[str, int, int] | None:
+    if not spec:
+        return None
+    field, _, rest = spec.partition(":")
+    try:
+        bins, per_bin = (int(x) for x in rest.split(":"))
+    except ValueError:
+        raise ValueError(f"--balance {spec!r}: FIELD:BINS:N, e.g. score:10:5000") from None
+    if not field or bins < 1 or per_bin < 1:
+        raise ValueError(f"--balance {spec!r}: FIELD:BINS:N with BINS and N at least 1")
+    return field, bins, per_bin

@@ -173,6 +173,12 @@ def evaluate(
     max_turns: Annotated[int, typer.Option("--max-turns", min=1, rich_help_panel=MODEL)] = 10,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, rich_help_panel=MODEL,
                                                 help="Per answer (per turn with --tools).")] = 1024,
+    max_frames: Annotated[int, typer.Option(
+        "--max-frames", min=1, rich_help_panel=MODEL,
+        help="A video becomes at most N frames, shown as images (spaced uniformly over the "
+             "video when --fps would give more).")] = 16,
+    fps: Annotated[float, typer.Option("--fps", min=0.01, rich_help_panel=MODEL,
+                                       help="Frames a second sampled from a video.")] = 2.0,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, rich_help_panel=MODEL,
                                                help="0 decodes greedily.")] = 0.0,
     top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0, rich_help_panel=MODEL)] = 1.0,
@@ -232,8 +238,9 @@ def evaluate(
                              system=system, template=prompt_template,
                              tools=None if tools is Tools.none else tools.value,
                              max_turns=max_turns, max_new_tokens=max_new_tokens,
-                             temperature=temperature, top_p=top_p, batch_size=batch_size,
-                             concurrency=concurrency, timeout=timeout, retries=retries,
+                             max_frames=max_frames, fps=fps, temperature=temperature,
+                             top_p=top_p, batch_size=batch_size, concurrency=concurrency,
+                             timeout=timeout, retries=retries,
                              repeats=repeats, cache=cache or (default_dir() if model else None),
                              reuse=reuse, seed=seed, baseline=baseline, report=report)
             if dump_items and not benchmark:

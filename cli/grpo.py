@@ -7,6 +7,10 @@ from typing import Annotated, Optional
 import typer
 
 from .options import Config, Inputs, Limit, OnError, ProgressEvery, Quiet, Seed, Shard, Verbose
+from .grpo_variants import (AnnealSteps, CorrectThreshold, FormatGate, Fps, LengthBonus,
+                            LengthRange, MaxFrames, ScoreThreshold, ShuffledFraction, Temporal,
+                            TemporalAlpha, TemporalRatio, ThinkAlpha, ThinkingModel,
+                            ThinkingReward, Trust, TrustVariant, shaping_config)
 from .runner import guard, records, usage_errors
 from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
@@ -21,8 +25,54 @@ grpo --model ckpt/rrs --output-dir ckpt/rl rl.jsonl > metrics.jsonl
 grpo --model ckpt/rrs --output-dir ckpt/rl --tools draw --reward vilasr --loss-type grpo --epsilon-high 0.3 rl.jsonl
 grpo --model M --output-dir ckpt --reward accuracy --reward format --reward-weights 1,0.5 --beta 0.04 data.jsonl
 grpo --model M --output-dir ckpt --loss-type dapo --epsilon-high 0.28 --filter-groups --mask-truncated-completions data.jsonl
+grpo --model M --output-dir ckpt --thinking-reward http://127.0.0.1:8000/v1 --thinking-model trm --format-gate data.jsonl
+grpo --model M --output-dir ckpt --temporal --temporal-ratio 0.8 --length-bonus 0.2 --max-frames 16 --fps 2 video.jsonl
 deepspeed --num_gpus 8 $(which grpo) --model ckpt/rrs --output-dir ckpt/rl --zero 3 --bf16 --num-generations 8 rl.jsonl
 """
+
+
+MAN_SECTIONS = {"Trust-GRPO": """\
+SophiaVL-R1's thinking reward (--thinking-reward PATH|URL|MODULE:FN) scores each response's
+reasoning in [0, 1]: a model folder or an OpenAI-compatible endpoint is asked with a rubric
+(logical soundness, correct reasoning, error identification, language consistency,
+redundancy) and the first image, and its <answer>score</answer>, \\boxed{} or first number in
+[0, 1] is read; a failure scores 0 and is counted (thinking_failures). With outcome R^o (the
+--reward specs, gated by --format-gate), per group: C = responses with R^o >=
+--correct-threshold, W the rest, mu_c and mu_w their mean R^t.
+
+paper  (--trust paper, the default) gamma = 1 if mu_c >= mu_w else exp(mu_c - mu_w) (1 when C
+        or W is empty); R = R^o + gamma alpha exp(-step/T) R^t, alpha --think-alpha 0.3, T
+        --anneal-steps (default the run's total steps). Every response is scored.
+released  (--trust released) SophiaVL's code: groups whose outcomes are all >= 0.9 or all <=
+        0.1 get no thinking reward and no reward-model call; only responses with R^o >=
+        --score-threshold 0.2 are scored, the rest get R^t = 0; w = alpha exp(-step/T), times
+        exp(mu_c - mu_w) when mu_c < mu_w. Consequence: with binary outcomes every wrong
+        response has R^t = 0, so mu_w = 0 and gamma is always 1; the trust weight acts only on
+        graded outcomes in [0.2, 0.5). The released config's T is 12000 for 1500 steps.
+metrics  thinking (mean R^t scored), trust_gamma, trust_fired (groups with gamma < 1),
+        think_weight, thinking_calls, thinking_failures, thinking_s, format_broken.
+""", "T-GRPO": """\
+Video-R1's temporal reward (--temporal) for records with frames: a video decoded by PyAV
+(--max-frames at --fps; more frames than that: evenly spaced) or images marked frames: true.
+Each group of G ordered-frame responses is sampled with --shuffled-fraction x G responses to
+a seeded random frame order (recorded as frame_order); p and p~ are their mean accuracies
+(the accuracy reward, else the outcome). If p >= mu p~ (--temporal-ratio: 1.0 as the author
+says it should be, 0.8 in the released code), --temporal-alpha 0.3 is added to every ordered
+response with accuracy > 0.1. Shuffled responses get no gradient; records without frames are
+unaffected, and every rank generates as many prompts so ZeRO-3 ranks stay in step.
+--length-bonus omega (Video-R1's --len_control, 0.2) adds omega to responses with accuracy > 0.1
+whose length is within --length-range (320,512 tokens) when more than one response of the
+group is correct. With binary accuracy the temporal bonus is constant within a group whose
+correct responses all get it: group normalisation then cancels it, and grpo warns.
+metrics  temporal_fired, temporal_p, temporal_p_shuffled, length_bonus.
+""", "Rollouts": """\
+--rollouts FILE writes one record per sample with what recomputes every formula from the data:
+prompt_id, group, step, sample, seed, response, turns, rewards (each component: the --reward
+specs by name, outcome, thinking, temporal, length, as they apply), reward (the final scalar),
+advantage, trust_gamma and think_weight (the weight applied to R^t), frames_shuffled (true for
+T-GRPO's shuffled-frame samples, with frame_order: the images as shown are images[i] for i in
+frame_order), trained, num_turns and finish_reason, next to the prompt record's own fields.
+"""}
 
 
 class Tools(str, Enum):
@@ -86,6 +136,22 @@ def grpo(
                                                        rich_help_panel=GEN)] = 32,
     system: Annotated[Optional[str], typer.Option("--system", rich_help_panel=GEN)] = None,
     max_seq_length: Annotated[int, typer.Option("--max-seq-length", min=16, rich_help_panel=GEN)] = 4096,
+    format_gate: FormatGate = False,
+    thinking_reward: ThinkingReward = None,
+    thinking_model: ThinkingModel = None,
+    trust: TrustVariant = Trust.paper,
+    think_alpha: ThinkAlpha = 0.3,
+    anneal_steps: AnnealSteps = None,
+    correct_threshold: CorrectThreshold = 0.5,
+    score_threshold: ScoreThreshold = 0.2,
+    temporal: Temporal = False,
+    shuffled_fraction: ShuffledFraction = 0.5,
+    temporal_ratio: TemporalRatio = 1.0,
+    temporal_alpha: TemporalAlpha = 0.3,
+    length_bonus: LengthBonus = 0.0,
+    length_range: LengthRange = "320,512",
+    max_frames: MaxFrames = 16,
+    fps: Fps = 2.0,
     rollouts: Annotated[Optional[str], typer.Option(
         "--rollouts", metavar="FILE", help="Write every trajectory as a record eval and "
                                            "reject-sample read (prompt fields and images, "
@@ -148,6 +214,7 @@ def grpo(
                 loss_type=loss_type.value, mask_truncated=mask_truncated,
                 filter_groups=filter_groups, max_filter_rounds=max_filter_rounds,
                 max_seq_length=max_seq_length, system=system, rollouts_path=rollouts,
+                shaping=shaping_config(ctx.params), max_frames=max_frames, fps=fps,
                 rollout=rollout_config(tools.value, max_completion_length, max_total_tokens,
                                        max_turns=max_turns, max_images=max_images,
                                        temperature=temperature, top_p=top_p, top_k=top_k,

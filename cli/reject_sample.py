@@ -40,6 +40,12 @@ def reject_sample(
                                                  help="Tokens per assistant turn.")] = 1024,
     max_total_tokens: Annotated[int, typer.Option("--max-total-tokens", min=1,
                                                   rich_help_panel=SAMPLING)] = 8192,
+    max_frames: Annotated[int, typer.Option(
+        "--max-frames", min=1, rich_help_panel=SAMPLING,
+        help="A video becomes at most N frames, shown as images (spaced uniformly over the "
+             "video when --fps would give more).")] = 16,
+    fps: Annotated[float, typer.Option("--fps", min=0.01, rich_help_panel=SAMPLING,
+                                       help="Frames a second sampled from a video.")] = 2.0,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, rich_help_panel=SAMPLING)] = 1.0,
     top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0, rich_help_panel=SAMPLING)] = 1.0,
     top_k: Annotated[int, typer.Option("--top-k", min=0, rich_help_panel=SAMPLING)] = 0,
@@ -94,8 +100,9 @@ def reject_sample(
             cfg = RejectConfig(
                 model=model, num_samples=num_samples, rewards=tuple(reward or ("accuracy",)),
                 require=Requirement.parse(require), keep=keep, max_per_record=max_per_record,
-                system=system, seed=seed, output=output, fmt=fmt.value if fmt else None,
-                rejected=rejected, media_dir=media_dir, embed_media=embed_media,
+                system=system, max_frames=max_frames, fps=fps, seed=seed, output=output,
+                fmt=fmt.value if fmt else None, rejected=rejected, media_dir=media_dir,
+                embed_media=embed_media,
                 rollout=RolloutConfig(tools=None if tools is Tools.none else tools.value,
                                       max_turns=max_turns, max_images=max_images,
                                       max_turn_tokens=max_turn_tokens,

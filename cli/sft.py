@@ -1,7 +1,7 @@
 """sft: supervised fine-tuning on chat records (tools/sft)."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -18,6 +18,7 @@ synth-draw --task maze --count 2000 | sft --model models/tiny-vl --output-dir ck
 sft --model ckpt/base --output-dir ckpt/cold --zero 3 --freeze-vision --learning-rate 1e-5 --num-train-epochs 3 --warmup-ratio 0.1 cold.parquet
 torchrun --nproc_per_node 8 $(which sft) --model ckpt/base --output-dir ckpt/cold --zero 2 cold.parquet
 sft --model ckpt/base --output-dir ckpt/cold cold.parquet --resume auto
+sft --model models/tiny-vl --output-dir ckpt/trm --as-thinking-reward score trm_data.jsonl
 """
 
 
@@ -34,6 +35,11 @@ def sft(
                                                 help="Freeze the vision tower and projector.")] = False,
     group_by_length: Annotated[bool, typer.Option("--group-by-length/--no-group-by-length",
                                                   help="Batch examples of similar length.")] = True,
+    as_thinking_reward: Annotated[Optional[str], typer.Option(
+        "--as-thinking-reward", metavar="FIELD",
+        help="Train a Trust-GRPO thinking reward model: each record's question, response and "
+             "FIELD (a score in [0, 1], e.g. score or rewards.thinking) become the rubric "
+             "prompt and <answer>score</answer>.")] = None,
     learning_rate: LearningRate = 1e-5,
     num_train_epochs: NumTrainEpochs = 3.0,
     max_steps: MaxSteps = 0,
@@ -82,6 +88,6 @@ def sft(
         with usage_errors():
             cfg = SFTConfig(model=model, max_seq_length=max_seq_length,
                             freeze_vision=freeze_vision, group_by_length=group_by_length,
-                            train=train_config(ctx.params))
+                            thinking_reward=as_thinking_reward, train=train_config(ctx.params))
         with records(inputs, on_error, shard, limit) as stream:
             train(stream.items, cfg, stream.policy, local_rank)

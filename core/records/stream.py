@@ -57,6 +57,36 @@ def _lookup(record: dict, field: str):
     return value if "." in field else _MISSING
 
 
+def lookup(record: dict, field: str, default=None):
+    """record[field] or a dotted path into it (`rewards.thinking`), else `default`."""
+    value = _lookup(record, field)
+    return default if value is _MISSING else value
+
+
+def balance(records: Iterable[dict], field: str, bins: int, per_bin: int, seed: int = 0,
+            dropped: list | None = None) -> list[dict]:
+    """At most `per_bin` records from each of `bins` equal bins of FIELD over [0, 1] (the last
+    bin closed), drawn uniformly within a bin (reservoir sampling, seeded), in input order:
+    SophiaVL-R1's uniform resampling of thinking-reward data over 10 score bins. Records whose
+    FIELD is not a number in [0, 1] are left out; `dropped` (a list) gets their count."""
+    import random
+    rng, reservoirs, seen, skipped = random.Random(seed), [[] for _ in range(bins)], [0] * bins, 0
+    for i, rec in enumerate(records):
+        v = lookup(rec, field)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            skipped += 1
+            continue
+        b = min(int(v * bins), bins - 1)
+        seen[b] += 1
+        if len(reservoirs[b]) < per_bin:
+            reservoirs[b].append((i, rec))
+        elif (j := rng.randrange(seen[b])) < per_bin:
+            reservoirs[b][j] = (i, rec)
+    if dropped is not None:
+        dropped.append(skipped)
+    return [rec for _, rec in sorted((x for r in reservoirs for x in r), key=lambda x: x[0])]
+
+
 def _put(out: dict, record: dict, field: str, value) -> None:
     if field in record or "." not in field:
         out[field] = value

@@ -83,6 +83,15 @@ def all_reduce_sum(value: float | int, device: torch.device) -> float:
     return t.item()
 
 
+def all_reduce_max(value: float | int, device: torch.device) -> float:
+    """The largest value over ranks (unchanged without a process group)."""
+    if not dist.is_initialized() or dist.get_world_size() == 1:
+        return value
+    t = torch.tensor([float(value)], dtype=torch.float64, device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return t.item()
+
+
 def barrier() -> None:
     if dist.is_initialized():
         dist.barrier()

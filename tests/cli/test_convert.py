@@ -1,4 +1,5 @@
 """thinkpipe convert as a user runs it: files, pipes, formats, config files, signals."""
+import json
 import os
 import signal
 import subprocess
@@ -178,3 +179,19 @@ def test_config_sections_are_command_names_and_typos_are_errors(cli, tmp_path):
     cfg.write_text("evaluate:\n  group-by: task\n")
     r = cli(["thinkpipe", "eval", "--config", str(cfg)], b"")
     assert r.rc == 2 and "'evaluate'" in r.stderr and "eval" in r.stderr
+
+
+def test_balance_keeps_the_same_number_per_score_bin_in_input_order(cli):
+    import random
+    rng = random.Random(1)
+    data = "".join(json.dumps({"id": i, "rewards": {"thinking": rng.random() ** 3}}) + "\n"
+                   for i in range(600)).encode() + b'{"id": "x"}\n'
+    r = cli(["thinkpipe", "convert", "--balance", "rewards.thinking:10:12", "--seed", "3"], data)
+    out = [json.loads(x) for x in r.out.splitlines()]
+    bins = [min(int(o["rewards"]["thinking"] * 10), 9) for o in out]
+    assert r.rc == 0 and len(out) == 120 and all(bins.count(b) == 12 for b in range(10))
+    assert [o["id"] for o in out] == sorted(o["id"] for o in out)
+    assert "1 record(s) without a rewards.thinking" in r.stderr
+    again = cli(["thinkpipe", "convert", "--balance", "rewards.thinking:10:12", "--seed", "3"], data)
+    assert again.out == r.out
+    assert cli(["thinkpipe", "convert", "--balance", "score:ten"], data).rc == 2

@@ -51,6 +51,8 @@ class EvalConfig:
     tools           None | "draw": the multi-turn drawing loop (a local model)
     max_turns       assistant turns of a drawing trajectory
     max_new_tokens  tokens per generated answer (per turn with tools)
+    max_frames      frames a video is sampled to at most (core/records/video.py)
+    fps             frames a second sampled from a video (fewer when max_frames caps them)
     temperature     0 decodes greedily; top_p: nucleus sampling
     batch_size      prompts per generation batch
     concurrency     requests in flight to an endpoint
@@ -77,6 +79,8 @@ class EvalConfig:
     tools: str | None = None
     max_turns: int = 10
     max_new_tokens: int = 1024
+    max_frames: int = 16
+    fps: float = 2.0
     temperature: float = 0.0
     top_p: float = 1.0
     batch_size: int = 8
@@ -136,6 +140,8 @@ class EvalConfig:
                "top_p": self.top_p, "seed": self.seed, "system": self.system}
         if self.tools:
             out.update(tools=self.tools, max_turns=self.max_turns)
+        if (self.max_frames, self.fps) != (16, 2.0):       # video sampling, when not the default
+            out.update(max_frames=self.max_frames, fps=self.fps)
         return out
 
     def source(self, inputs):

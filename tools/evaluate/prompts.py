@@ -10,10 +10,16 @@ report name the one used).
     vilasr        VILASR's drawing protocol: its system prompt and the image index after each
                   image (the default with --tools draw)
 A record that brings `messages` keeps them under every template: they are its prompt.
+
+Videos (`videos`, or video parts in `messages`) are decoded first (core/records/video.py): the
+model sees `max_frames` frames sampled at `fps` (eval's --max-frames, --fps) as a sequence of
+images, and `[video1]` in the question stands for those frames. Only the prompt changes; the
+output record keeps its `videos`. A video that cannot be decoded makes the record a bad one.
 """
 from __future__ import annotations
 
 from thinkpipe.core.drawing.rollout import prompt_for
+from thinkpipe.core.records.video import expand_videos
 from thinkpipe.core.rewards import question_type
 
 ANSWER_FORMAT = {
@@ -46,6 +52,8 @@ TEMPLATES = {
 }
 
 
-def build(record: dict, template: str, system: str | None = None) -> list[dict]:
-    """The prompt messages of `record` under `template` (ValueError when it has no question)."""
-    return TEMPLATES[template](record, system)
+def build(record: dict, template: str, system: str | None = None, max_frames: int = 16,
+          fps: float = 2.0) -> list[dict]:
+    """The prompt messages of `record` under `template`, its videos decoded into frames
+    (ValueError when it has no question or a video cannot be decoded)."""
+    return TEMPLATES[template](expand_videos(record, max_frames, fps), system)

@@ -19,9 +19,11 @@ Departures (defaults follow TRL's GRPOConfig; the papers' settings are flags awa
 used loss per micro-batch of 1 (per-sequence mean), clip 0.2/0.3, no KL, lr 1e-6, G 8 — here
 `--loss-type grpo --epsilon-high 0.3 --beta 0`; Video-R1 takes one on-policy step without
 clipping in effect and beta 0.04. Sample seeds derive from (seed, epoch, prompt, sample), so a
-run resumed from a checkpoint continues with the same rollouts. Trust-GRPO's thinking reward
-and T-GRPO's frame shuffling are not part of this command yet. --max-steps counts optimizer
+run resumed from a checkpoint continues with the same rollouts. --max-steps counts optimizer
 steps: with --num-iterations μ a rollout batch gives μ steps, each with its metrics row.
+Trust-GRPO (--thinking-reward, --trust paper|released) and T-GRPO (--temporal, frame records)
+reshape each group's rewards before the advantages (variants.py, maths in shaping.py); both
+follow their paper by default and the released code under an option, as the man page says.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from thinkpipe.core.train import TrainConfig
 from .collect import prompts_from
 from .losses import LOSS_TYPES, SCALES
 from .trainer import train
+from .variants import ShapingConfig
 
 log = logging.getLogger("thinkpipe.grpo")
 
@@ -61,6 +64,9 @@ class GRPOConfig:
     max_seq_length     tokens of prompt and completion trained on
     system             system prompt (with tools=draw, VILASR's by default)
     rollouts_path      write every trajectory there (.jsonl, .jsonl.gz, .parquet)
+    shaping            reward variants: Trust-GRPO, T-GRPO, format gate, length (variants.py)
+    max_frames         a video decodes to at most this many frames (core/records/video.py)...
+    fps                ...sampled at this rate
     """
     model: str
     train: TrainConfig
@@ -81,6 +87,9 @@ class GRPOConfig:
     max_seq_length: int = 4096
     system: str | None = None
     rollouts_path: str | None = None
+    shaping: ShapingConfig = field(default_factory=ShapingConfig)
+    max_frames: int = 16
+    fps: float = 2.0
 
     def __post_init__(self):
         problems = []
@@ -113,4 +122,4 @@ def rollout_config(tools: str, max_completion_length: int, max_total_tokens: int
                          **sampling)
 
 
-__all__ = ["GRPOConfig", "rollout_config", "train", "prompts_from"]
+__all__ = ["GRPOConfig", "ShapingConfig", "rollout_config", "train", "prompts_from"]

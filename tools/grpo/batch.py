@@ -32,6 +32,9 @@ class Completion:
     old_logp: torch.Tensor | None = None
     ref_logp: torch.Tensor | None = None
     trained: bool = True                # False: kept out of the loss (no reward, too long, ...)
+    trust_gamma: float | None = None    # Trust-GRPO: the group's gamma, and the weight applied
+    think_weight: float | None = None   # to R^t (variants.py)
+    permutation: list | None = None     # T-GRPO: the frame order of a shuffled-frame sample
 
     @property
     def truncated(self) -> bool:

@@ -26,14 +26,17 @@ from .losses import tied_groups
 
 
 def prompts_from(items: Iterator[tuple[str, dict]], config, policy, bundle=None):
-    """(id, record, prompt messages) for every usable record; bad ones go to the policy: a
-    prompt that cannot be built or that the model cannot take (an unreadable image, images for
-    a text-only model), or no gold `answer` for a reward that needs one (accuracy, vilasr)."""
+    """(id, record, prompt messages) for every usable record, its videos decoded to frames;
+    bad ones go to the policy: a prompt that cannot be built or that the model cannot take (an
+    unreadable image or video, images for a text-only model), or no gold `answer` for a reward
+    that needs one (accuracy, vilasr)."""
     from thinkpipe.core.drawing.rollout import prompt_for
     from thinkpipe.core.errors import UsageError
     from thinkpipe.core.models.chat import render
     from thinkpipe.core.records.jsonl import dumps
     from thinkpipe.core.rewards import NEEDS_ANSWER
+
+    from thinkpipe.core.records.video import expand_videos
 
     gold = sorted(set(config.rewards) & NEEDS_ANSWER)
     out, seen = [], set()
@@ -41,6 +44,7 @@ def prompts_from(items: Iterator[tuple[str, dict]], config, policy, bundle=None)
         try:
             if gold and record.get("answer") is None:
                 raise ValueError(f"no gold `answer` for the {gold[0]} reward")
+            record = expand_videos(record, config.max_frames, config.fps)
             prompt = prompt_for(record, config.system, config.rollout.tools == "draw")
             if bundle is not None:
                 render(bundle, prompt)
@@ -110,6 +114,28 @@ def tied(groups: list[list[Completion]]) -> list[bool]:
     return tied_groups(rewards, len(groups[0]), valid).tolist()
 
 
+class Group(list):
+    """One prompt's G completions; `shuffled`: its T-GRPO shuffled-frame samples (no gradient)."""
+
+    shuffled: list = []
+
+
+def shuffled_prompts(cfg, record: dict, epoch: int, idx: int) -> list[tuple[list, list, int]]:
+    """T-GRPO: (prompt, permutation, seed) for each shuffled-frame sample of a frames record
+    (none for other records, or without --temporal)."""
+    from thinkpipe.core.drawing.rollout import prompt_for
+    from thinkpipe.core.records.video import frame_refs, shuffled
+
+    if not cfg.shaping.temporal or not frame_refs(record) or len(frame_refs(record)) < 2:
+        return []
+    G, out = cfg.num_generations, []
+    for j in range(cfg.shaping.shuffled_count(G)):
+        rec, perm = shuffled(record, sample_seed(cfg.train.seed, epoch, idx, -1 - j))
+        out.append((prompt_for(rec, cfg.system, cfg.rollout.tools == "draw"), list(perm),
+                    sample_seed(cfg.train.seed, epoch, idx, G + j)))
+    return out
+
+
 class Collector:
     """Phases 1-2 of a step for one rank.
 
@@ -120,16 +146,19 @@ class Collector:
     reward_fns the loaded --reward specs, and `weights` theirs
     info       this rank (core/train/dist.py)
     per_rank   groups this rank trains per step; per_step: prompts per step over all ranks
+    shapers    the reward variants (variants.py), applied to every round's groups
+    step       () -> the optimizer steps taken so far (Trust-GRPO's annealing)
     """
 
     def __init__(self, cfg, sampler, stream, record_of, reward_fns, weights, info, per_rank,
-                 per_step):
+                 per_step, shapers=(), step=lambda: 0):
         self.cfg, self.sampler, self.stream, self.record_of = cfg, sampler, stream, record_of
         self.reward_fns, self.weights, self.info = reward_fns, weights, info
-        self.per_rank, self.per_step = per_rank, per_step
+        self.per_rank, self.per_step, self.shapers, self.step = per_rank, per_step, shapers, step
 
-    def sample(self) -> list[list[Completion]]:
-        """One round: the next prompts, G scored completions each, as groups."""
+    def sample(self) -> list[Group]:
+        """One round: the next prompts, G scored completions each (and T-GRPO's shuffled-frame
+        samples, generated in the same call), as shaped groups."""
         G = self.cfg.num_generations
         prompts, seeds, owners = [], [], []
         for epoch, idx, (pid, rec, prompt) in self.stream.take(self.per_step, self.info.rank,
@@ -137,11 +166,40 @@ class Collector:
             for k in range(G):
                 prompts.append(prompt)
                 seeds.append(sample_seed(self.cfg.train.seed, epoch, idx, k))
-                owners.append((pid, len(prompt), k))
+                owners.append((pid, len(prompt), k, None))
+            for j, (p, perm, seed) in enumerate(shuffled_prompts(self.cfg, rec, epoch, idx)):
+                prompts.append(p)
+                seeds.append(seed)
+                owners.append((pid, len(p), G + j, perm))
+        self._pad_in_lock_step(prompts, seeds, owners)
         trajs = self.sampler.generate(prompts, seeds)
-        comps = [Completion(pid, 0, k, t, n) for (pid, n, k), t in zip(owners, trajs)]
+        comps = [Completion(pid, 0, k, t, n, permutation=perm)
+                 for (pid, n, k, perm), t in zip(owners, trajs) if pid is not None]
         score(comps, self.record_of, self.reward_fns, self.weights)
-        return [comps[i:i + G] for i in range(0, len(comps), G)]
+        groups = []
+        for c in comps:
+            if c.permutation is not None:
+                groups[-1].shuffled.append(c)
+                c.trained = False
+            else:
+                if c.sample == 0:
+                    groups.append(Group())
+                    groups[-1].shuffled = []
+                groups[-1].append(c)
+        for shaper in self.shapers:
+            shaper(groups, self.step())
+        return groups
+
+    def _pad_in_lock_step(self, prompts: list, seeds: list, owners: list) -> None:
+        """Every rank generates as many prompts (ZeRO-3 needs the same forward passes on all):
+        ranks with fewer shuffled-frame samples than the most add throw-away ones."""
+        if not self.cfg.shaping.temporal:
+            return
+        most = int(dist.all_reduce_max(len(prompts), self.info.device))
+        while prompts and len(prompts) < most:
+            prompts.append(prompts[0])
+            seeds.append(seeds[0])
+            owners.append((None, 0, -1, None))
 
     def collect(self) -> tuple[list[Completion], dict]:
         """This rank's completions for one step (whole groups, numbered), and statistics."""
@@ -168,5 +226,14 @@ class Collector:
             for c in group:
                 c.group = i
                 flat.append(c)
+        shuffled = []
+        for i, group in enumerate(kept[:self.per_rank]):
+            for s in getattr(group, "shuffled", []):
+                s.group = i
+                shuffled.append(s)
+        shaping: dict = {}
+        for shaper in self.shapers:
+            shaping.update(shaper.stats())
         return flat, {"rounds": rounds, "tied_groups": tied_count, "groups": groups_total,
-                      "time_rollout": time.perf_counter() - t0}
+                      "time_rollout": time.perf_counter() - t0, "shuffled": shuffled,
+                      "shaping": shaping}

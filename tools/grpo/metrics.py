@@ -8,6 +8,13 @@
                                          frac_reward_zero_std), --filter-groups or not: near 1
                                          means the run cannot learn
     sampling_rounds, trained_tokens, tokens_per_s, time_rollout/reward/update, step_s
+    thinking, trust_gamma, trust_fired, think_weight      Trust-GRPO: mean R^t of the scored
+                                         responses, mean gamma, fraction of groups with
+                                         gamma < 1, mean weight applied to R^t
+    thinking_calls, thinking_failures, thinking_s         reward-model calls, failures, seconds
+    temporal_fired, temporal_p, temporal_p_shuffled       T-GRPO: fraction of frame groups
+                                         given the bonus, mean ordered / shuffled accuracy
+    length_bonus, format_broken          fraction given the length bonus / failing the format
 """
 from __future__ import annotations
 
@@ -26,6 +33,8 @@ def step_row(comps, stats: dict, sums: dict, lr: float, grad_norm: float, iterat
              "truncated": sum(c.truncated for c in comps), **sums,
              **{f"c:{k}": sum(c.rewards.get(k, 0.0) for c in comps) for k in keys},
              **{k: stats[k] for k in ("rounds", "tied_groups", "groups")}}
+    for key, (value, count) in stats.get("shaping", {}).items():   # (sum, count) per rank
+        local[f"s:{key}"], local[f"n:{key}"] = value, count
     total = {k: dist.all_reduce_sum(v, info.device) for k, v in local.items()}
     n, nv = max(1, total["n"]), max(1, total["n_valid"])
 
@@ -46,4 +55,18 @@ def step_row(comps, stats: dict, sums: dict, lr: float, grad_norm: float, iterat
             "trained_tokens": total["tokens"], "tokens_per_s": total["tokens"] / seconds,
             "time_rollout": stats["time_rollout"] if first else 0.0,
             "time_reward": stats["time_reward"] if first else 0.0,
-            "time_update": stats["time_update"], "step_s": seconds}
+            "time_update": stats["time_update"], "step_s": seconds,
+            **_shaping(total, first)}
+
+
+def _shaping(total: dict, first: bool) -> dict:
+    """Variant metrics (variants.py): means over what each counted; call counts and seconds as
+    totals; reported on a batch's first iteration only (they belong to its rollouts)."""
+    out = {}
+    for key in sorted(k[2:] for k in total if k.startswith("s:")):
+        value, count = total[f"s:{key}"], total[f"n:{key}"]
+        if key in ("thinking_calls", "thinking_failures", "thinking_s"):
+            out[key] = value if first else 0
+        else:
+            out[key] = value / count if count else None
+    return out

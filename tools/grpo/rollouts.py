@@ -80,7 +80,11 @@ def prompt_turns(messages: list) -> list:
 def rollout_rows(comps, record_of: dict, step: int) -> list[dict]:
     """Every trajectory of a batch as a record eval and reject-sample read: the prompt
     record's fields (its images included, a stored trace not), `response` (the last assistant
-    turn), `turns`, rewards, advantage, `finish_reason`; `step`: the first step it trains."""
+    turn), `turns`, `rewards` (each component), `reward` (the final scalar), `advantage`,
+    `finish_reason`; `step`: the first step it trains. Trust-GRPO adds `trust_gamma` and
+    `think_weight` (the weight applied to R^t); T-GRPO's shuffled-frame samples have
+    `frames_shuffled` true and `frame_order` (image k of the prompt record is shown k-th in
+    `frame_order`'s order: the images as shown are [images[i] for i in frame_order])."""
     rows = []
     for c in comps:
         rec = record_of[c.prompt_id]
@@ -93,5 +97,8 @@ def rollout_rows(comps, record_of: dict, step: int) -> list[dict]:
             "prompt_id": c.prompt_id, "step": step, "group": c.group, "sample": c.sample,
             "seed": c.traj.seed, "response": turns[-1] if turns else "", "turns": turns,
             "rewards": c.rewards, "reward": c.reward, "advantage": c.advantage,
+            "trust_gamma": c.trust_gamma, "think_weight": c.think_weight,
+            "frames_shuffled": c.permutation is not None,
+            **({"frame_order": c.permutation} if c.permutation is not None else {}),
             "num_turns": c.traj.turns, "finish_reason": c.traj.reason, "trained": c.trained})
     return rows

@@ -33,6 +33,7 @@ from .collect import Collector, PromptStream, prompts_from
 from .metrics import step_row
 from .rollouts import RolloutLog, rollout_rows
 from .sampler import HFSampler
+from .variants import shapers
 
 log = logging.getLogger("thinkpipe.grpo")
 
@@ -116,9 +117,12 @@ class GRPORun:
         reward_fns = [load_reward(s) for s in config.rewards]
         self.record_of = {pid: rec for pid, rec, _ in prompts}
         self.stream = PromptStream(prompts, config.train.seed, self.trainer.state)
+        total = planned_steps(config, len(prompts), self.per_step)
         self.collector = Collector(config, self.sampler, self.stream, self.record_of, reward_fns,
                                    list(config.reward_weights or [1.0] * len(reward_fns)),
-                                   self.info, self.per_rank, self.per_step)
+                                   self.info, self.per_rank, self.per_step,
+                                   shapers(config.shaping, total, self.record_of),
+                                   lambda: self.trainer.state.step)
         self.pad = self.bundle.tokenizer.pad_token_id or 0
         self.warned: set[str] = set()
         self.rollout_log = None
@@ -161,7 +165,8 @@ class GRPORun:
         self.fixed_logprobs([c for c in comps if c.tokens is not None])
         stats["time_reward"] = time.perf_counter() - t1
         if self.rollout_log is not None:
-            self.rollout_log.write(rollout_rows(comps, self.record_of, trainer.state.step + 1))
+            self.rollout_log.write(rollout_rows(comps + stats["shuffled"], self.record_of,
+                                                trainer.state.step + 1))
         # 4. num_iterations passes, one optimizer step each, over micro-batches
         micro = cfg.train.per_device_train_batch_size
         batches = [comps[i:i + micro] for i in range(0, len(comps), micro)]

@@ -18,6 +18,12 @@ sees boxes only), min-turns=N (assistant turns), min-reward=X (sum of the --rewa
 --keep then picks among a record's accepted samples: all, first, best (highest reward sum, ties
 to the first) or N (the first N); --max-per-record caps them.
 
+Videos: with --model, a record's `videos` are decoded first (core/records/video.py):
+--max-frames frames sampled at --fps, which the model sees as images. The sampled record is the
+decoded one, so its output records carry those frames in `images` (with `frames` and
+`frame_times`) in place of `videos`, and SFT trains on exactly what the sampler saw. A video that
+cannot be decoded makes the record a bad one. Filtering carried `responses` decodes nothing.
+
 Departures: the reference ran the filter as a one-off script over 72B samples; here it is a
 stream filter. Sample seeds derive from (--seed, record id, sample number), so results do not
 depend on batching, --shard or the number of ranks.
@@ -86,6 +92,8 @@ class RejectConfig:
     keep              all | first | best | N: which accepted samples of a record are kept
     max_per_record    a cap on the kept samples of a record
     system            system prompt (with tools=draw, VILASR's by default)
+    max_frames        frames a video is sampled to at most (core/records/video.py)
+    fps               frames a second sampled from a video (fewer when max_frames caps them)
     seed              with the record id and sample number, each sample's seed
     records_per_batch records whose samples share one batched rollout
     output            accepted samples go here (stdout when None)
@@ -102,6 +110,8 @@ class RejectConfig:
     keep: str = "all"
     max_per_record: int | None = None
     system: str | None = None
+    max_frames: int = 16
+    fps: float = 2.0
     seed: int = 0
     records_per_batch: int = 8
     output: str | None = None
@@ -118,6 +128,8 @@ class RejectConfig:
                              "(to keep nothing, leave -o out and write only --rejected)")
         if self.num_samples < 1:
             raise ValueError("--num-samples must be at least 1")
+        if self.max_frames < 1 or self.fps <= 0:
+            raise ValueError("--max-frames must be at least 1 and --fps above 0")
         if self.embed_media and self.media_dir:
             raise ValueError("--embed-media and --media-dir pull opposite ways; pick one")
         resolve_format(self.output, self.fmt)          # -o x.csv: refused before the model loads

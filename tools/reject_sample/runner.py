@@ -19,6 +19,7 @@ from thinkpipe.core.models.chat import render
 from thinkpipe.core.progress import current
 from thinkpipe.core.records import RecordWriter, media
 from thinkpipe.core.records.jsonl import dumps, loads
+from thinkpipe.core.records.video import expand_videos
 
 from . import RejectConfig, process, record_id, to_record
 from .samples import samples_from_record
@@ -102,7 +103,8 @@ def _groups(items, config, policy, bundle, reward_fns, info, stats):
                 policy.handle(where, str(e), dumps(rec))
                 continue
         else:
-            try:      # an unreadable image or images for a text-only model: a bad record
+            try:      # an unreadable image or video, images for a text-only model: a bad record
+                rec = expand_videos(rec, config.max_frames, config.fps)   # frames, as images
                 render(bundle, prompt_for(rec, config.system, config.rollout.tools == "draw"))
             except (ValueError, OSError) as e:
                 policy.handle(where, f"cannot build the prompt: {e}", dumps(rec))

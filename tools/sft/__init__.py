@@ -39,12 +39,16 @@ class SFTConfig:
                      skipped)
     freeze_vision    freeze the vision tower and projector
     group_by_length  batch examples of similar length
+    thinking_reward  train a Trust-GRPO thinking reward model: each record's question, response
+                     and this score field become the rubric prompt and <answer>score</answer>
+                     (core/rewards/thinking.py sft_record); None: train on `messages`
     """
     model: str
     train: TrainConfig
     max_seq_length: int = 2048
     freeze_vision: bool = False
     group_by_length: bool = True
+    thinking_reward: str | None = None
 
 
 def freeze_vision(model) -> int:
@@ -72,6 +76,9 @@ def build_dataset(items: Iterator[tuple[str, dict]], bundle, config: SFTConfig, 
     examples, too_long, unlabelled = [], 0, 0
     for where, record in items:
         try:
+            if config.thinking_reward:
+                from thinkpipe.core.rewards.thinking import sft_record
+                record = sft_record(record, config.thinking_reward)
             ex = prepare(record, bundle, where)
             if bundle.is_vlm and ex.images:
                 if token_count(ex, bundle) > config.max_seq_length:
