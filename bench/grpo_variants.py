@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import statistics
@@ -54,7 +55,9 @@ ENV = {**{k: v for k, v in os.environ.items()
        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 RULES = '''import re
 
-CAPITAL = re.compile(r"[A-Z]")
+LETTER = re.compile(r"[AB]")
+OPTION = re.compile(r"[AB]|[Ll]eft|[Rr]ight")
+OPTION_LETTER = {"A": "A", "B": "B", "left": "A", "Left": "A", "right": "B", "Right": "B"}
 
 
 def _completion(record):
@@ -62,31 +65,34 @@ def _completion(record):
     return turns[-1] if turns else ""
 
 
-def _split(text):
-    """(reasoning, final letter): the final letter is the last capital A-Z (None if none)."""
-    caps = list(CAPITAL.finditer(text))
-    return (text, None) if not caps else (text[:caps[-1].start()], caps[-1].group())
+def split(text):
+    """(reasoning, final answer): the final answer is the last capital A or B (None if none)."""
+    found = list(LETTER.finditer(text))
+    return (text, None) if not found else (text[:found[-1].start()], found[-1].group())
 
 
-def accuracy(record):
-    """Letter task outcome: the completion's last capital letter is the asked one."""
-    return float(_split(_completion(record))[1] == record["answer"])
-
-
-def reasoning(record, response):
-    """Thinking reward (a rule): share of the reasoning's capital letters that are the target."""
-    caps = CAPITAL.findall(_split(response)[0])
-    return caps.count(record["answer"]) / len(caps) if caps else 0.0
+def choice(text):
+    """Frames task: the option the text picks, its first A, B, left or right (None: none)."""
+    m = OPTION.search(text)
+    return None if m is None else OPTION_LETTER[m.group()]
 
 
 def direction(text, answer):
-    """Frames task: the first capital A or B of the text is the answer."""
-    m = re.search(r"[AB]", text)
-    return float(m is not None and m.group() == answer)
+    return float(choice(text) == answer)
 
 
-def frames(record):
-    return {"accuracy": direction(_completion(record), record["answer"])}
+def accuracy(record):
+    """Outcome: frames records by direction(), letter prompts by the final answer of split()."""
+    text = _completion(record)
+    if record.get("frames"):
+        return direction(text, record["answer"])
+    return float(split(text)[1] == record["answer"])
+
+
+def reasoning(record, response):
+    """Thinking reward (a rule): share of the reasoning's A/B letters that are the target."""
+    found = LETTER.findall(split(response)[0])
+    return found.count(record["answer"]) / len(found) if found else 0.0
 '''
 COMMON = ["--num-generations", "4", "--per-device-train-batch-size", "8", "--learning-rate",
           "1e-3", "--overwrite-output-dir", "-q"]
@@ -94,6 +100,53 @@ TRUST = {"GRPO": [],
          "Trust-GRPO paper": ["--thinking-reward", "rules:reasoning", "--trust", "paper"],
          "Trust-GRPO released": ["--thinking-reward", "rules:reasoning", "--trust", "released"]}
 TEMPORAL = {"GRPO": [], "T-GRPO": ["--temporal"]}
+
+
+TRUST_TEXT = """### 1. Trust-GRPO (SophiaVL-R1): a letter task whose thinking reward is a rule
+
+Tiny LLaMA (`thinkpipe init-model --arch llama`, ~205k parameters, random weights), 64 prompts \
+"Reply with the letter A." / "... B.", G = 4, 8 completions a step (2 prompts), 32 new tokens, \
+lr 1e-3 with linear decay, beta 0.04, {steps} steps. The final answer is the completion's LAST \
+capital A or B; the outcome `accuracy` (`--reward rules:accuracy`) is 1 when it is the asked \
+letter. The reasoning is the text before that letter. The thinking reward \
+(`--thinking-reward rules:reasoning`) is a **rule, not a trained reward model**: the share of \
+the A/B letters in the reasoning that are the asked letter (0 when it has none). The two \
+correlate through the policy, since what ends on the right letter (repeating it) also names it \
+before; but a wrong answer can carry "good reasoning" (the target named, the other letter last) \
+and a right one none (its only letter is the last), so the paper's gamma can drop below 1. \
+Trust-GRPO: alpha 0.3, T = {steps} (w = 0.3 e^(-step/T), 0.30 → {w_end:.2f}), \
+--correct-threshold 0.5, --score-threshold 0.2. `rule R^t: correct / wrong` applies the rule to \
+every sampled response of each run (its --rollouts), the same measure for all three methods. \
+With a binary outcome the released variant never scores a wrong response (R^o = 0 < 0.2, so \
+R^t = 0), hence mu_w = 0 <= mu_c and gamma = 1 always (the measured trust_gamma below says the \
+same). It also skips groups whose outcomes all tie, and a group with one correct response gets \
+(1 + w R^t, 0, 0, 0), which group normalisation maps to the advantages of (1, 0, 0, 0): the \
+released rule changes the gradient only in groups with two or more correct responses whose R^t \
+differ. The paper's variant scores every response, so wrong ones that name the target get \
+credit too, even in groups where all four are wrong."""
+TEMPORAL_TEXT = """### 2. T-GRPO (Video-R1): frame order
+
+Tiny Qwen2-VL (`thinkpipe init-model --arch qwen2-vl`, ~223k parameters, random weights). 32 \
+training and 32 held-out records of 3 frames (56x56 PNG; a black dot of radius 5 at a random \
+height moving 10-17 px a frame, right in half of them, left in the others), "Does the dot move \
+to the left or to the right?", options A. left, B. right, `frames: true`. Reward \
+(`rules:accuracy`): the first A, B, left or right of the completion is the answer; eval's \
+strict verifier wants a bare letter, which a random model does not write (`strict` below). \
+G = 4, 8 completions a step, 8 new tokens, lr 1e-3, beta 0, {steps} steps, \
+`--scale-rewards batch` for both methods. T-GRPO: `--temporal`, 2 shuffled-frame responses per \
+group (--shuffled-fraction 0.5), mu 1.0, alpha 0.3. Why batch scaling: with a binary accuracy \
+a fired group's rewards (1, 0) become (1.3, 0), a positive scaling that per-group std \
+normalisation undoes. Checked by hand: 30 steps with the default `--scale-rewards group` gave \
+T-GRPO the advantages of GRPO to within 1e-4 (the eps) and the same loss at every step. Under \
+batch scaling a fired group's advantages are 1.3x those of a group where it did not fire, \
+which is all T-GRPO can change here. Eval: `thinkpipe eval --model OUT --max-new-tokens 8` \
+(greedy) on the 32 held-out items with their frames in order, and on a copy with each item's \
+frames in a random non-identity order (answer unchanged; the reversal, one of the 5 orders, \
+shows the opposite motion), scored with the training rule. `same answer both orders`: share \
+of items answered alike in both (1.0: the order is ignored)."""
+READING = """### Reading
+
+TODO"""
 
 
 def grpo(root: str, out: str, args: list[str]) -> tuple[list[dict], float]:
@@ -136,16 +189,32 @@ def letter_prompts(root: str) -> str:
     return path
 
 
+def rule_split(root: str, rollouts: str) -> tuple[float, float]:
+    """Mean rule R^t of the correct and of the wrong responses in a --rollouts file."""
+    sys.path.insert(0, root)
+    from rules import reasoning
+    by: dict = {True: [], False: []}
+    for line in open(rollouts):
+        r = json.loads(line)
+        by[r["rewards"]["accuracy"] >= 0.5].append(reasoning(r, r["response"]))
+    return tuple(statistics.mean(by[k]) if by[k] else float("nan") for k in (True, False))
+
+
 def trust_runs(root: str, model: str, steps: int, seeds: list[int]) -> dict:
-    """{method: [(rows, seconds) per seed]}."""
+    """{method: [(rows, seconds, (R^t of correct, of wrong)) per seed]}."""
     data = letter_prompts(root)
     base = ["--model", model, "--reward", "rules:accuracy", "--max-completion-length", "32",
             "--beta", "0.04", "--max-steps", str(steps), data]
+
+    def job(out, args):
+        rows, seconds = grpo(root, out, [*args, "--rollouts", os.path.join(out, "r.jsonl")])
+        return rows, seconds, rule_split(root, os.path.join(out, "r.jsonl"))
+
     jobs, keys = [], []
     for seed in seeds:
         for name, extra in TRUST.items():
             out = os.path.join(root, f"trust-{len(jobs)}")
-            jobs.append(lambda out=out, a=[*base, *extra, "--seed", str(seed)]: grpo(root, out, a))
+            jobs.append(lambda out=out, a=[*base, *extra, "--seed", str(seed)]: job(out, a))
             keys.append(name)
     runs: dict = {name: [] for name in TRUST}
     for name, result in zip(keys, parallel(jobs)):
@@ -153,30 +222,35 @@ def trust_runs(root: str, model: str, steps: int, seeds: list[int]) -> dict:
     return runs
 
 
-def trust_table(runs: dict, steps: int) -> list[str]:
+def windows(steps: int) -> list[tuple[int, int]]:
     width = max(1, steps // 10)
-    windows = [(lo, min(lo + width, steps)) for lo in range(0, steps, width)]
-    head = " | ".join(f"{lo + 1}-{hi}" for lo, hi in windows)
-    out = [f"| method | {head} |", "|---|" + "---:|" * len(windows)]
+    return [(lo, min(lo + width, steps)) for lo in range(0, steps, width)]
+
+
+def trust_table(runs: dict, steps: int) -> list[str]:
+    ws = windows(steps)
+    out = ["| method | " + " | ".join(f"{lo + 1}-{hi}" for lo, hi in ws) + " |",
+           "|---|" + "---:|" * len(ws)]
     for name, rs in runs.items():
-        cells = [mean_sd([column(rows, "rewards/accuracy", lo, hi) for rows, _ in rs])
-                 for lo, hi in windows]
+        cells = [mean_sd([column(rows, "rewards/accuracy", lo, hi) for rows, _, _ in rs])
+                 for lo, hi in ws]
         out.append(f"| {name} | " + " | ".join(cells) + " |")
-    out += ["", "| method | accuracy, last window | shaped reward (all steps) | trust_gamma "
-            "(mean) | steps with gamma < 1 | thinking R^t (mean scored) | think_weight | "
-            "wall s/run |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out += ["", "| method | accuracy, all steps | shaped reward | trust_gamma (mean; min) | "
+            "steps with a gamma < 1 | R^t scored (mean) | think_weight | rule R^t: correct / "
+            "wrong responses | wall s/run |", "|---|---:|---:|---:|---:|---:|---:|---|---:|"]
     for name, rs in runs.items():
-        last = mean_sd([column(rows, "rewards/accuracy", windows[-1][0]) for rows, _ in rs])
-        fired = [sum(1 for r in rows if (r.get("trust_fired") or 0) > 0) for rows, _ in rs]
-        gamma = [column(rows, "trust_gamma") for rows, _ in rs]
-        low = [min((r["trust_gamma"] for r in rows if r.get("trust_gamma") is not None),
-                   default=None) for rows, _ in rs]
-        out.append(f"| {name} | {last} | {mean_sd([column(r, 'reward') for r, _ in rs])} | "
-                   f"{mean_sd(gamma)} (min {min((x for x in low if x is not None), default='-')})"
-                   f" | {mean_sd(fired) if gamma[0] is not None else '-'} | "
-                   f"{mean_sd([column(r, 'thinking') for r, _ in rs])} | "
-                   f"{mean_sd([column(r, 'think_weight') for r, _ in rs])} | "
-                   f"{mean_sd([s for _, s in rs])} |")
+        gammas = [r["trust_gamma"] for rows, _, _ in rs for r in rows
+                  if r.get("trust_gamma") is not None]
+        fired = [sum(1 for r in rows if (r.get("trust_fired") or 0) > 0) for rows, _, _ in rs]
+        cells = [mean_sd([column(r, "rewards/accuracy") for r, _, _ in rs]),
+                 mean_sd([column(r, "reward") for r, _, _ in rs]),
+                 f"{statistics.mean(gammas):.4f}; {min(gammas):.3f}" if gammas else "-",
+                 mean_sd(fired) if gammas else "-",
+                 mean_sd([column(r, "thinking") for r, _, _ in rs]),
+                 mean_sd([column(r, "think_weight") for r, _, _ in rs]),
+                 f"{mean_sd([c for _, _, (c, _) in rs])} / {mean_sd([w for _, _, (_, w) in rs])}",
+                 f"{statistics.mean(s for _, s, _ in rs):.0f}"]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
     return out
 
 
@@ -229,21 +303,26 @@ def write_jsonl(path: str, records: list[dict]) -> str:
 
 
 def evaluate(root: str, out: str, items: str) -> dict:
-    """{order: (rule accuracy, strict accuracy)} of the model in `out` on `items`, greedy."""
+    """The model in `out` on `items` (greedy): rule and strict accuracy on ordered (o) and
+    shuffled (s) frames, the share of answers naming an option, and of items answered the same
+    way in both orders."""
     sys.path.insert(0, root)
-    from rules import direction
+    from rules import choice
     p = subprocess.run([os.path.join(BIN, "thinkpipe"), "eval", "--model", out,
                         "--max-new-tokens", "8", "--cache", os.path.join(out, "eval-cache"),
                         items, "-q"], capture_output=True, text=True, env=ENV, timeout=600)
     if p.returncode:
         raise RuntimeError(f"thinkpipe eval failed ({p.returncode}): {p.stderr[-2000:]}")
-    scored = [json.loads(x) for x in p.stdout.splitlines()]
-    res = {}
-    for order in ("ordered", "shuffled"):
-        rs = [r for r in scored if r.get("order", "ordered") == order]
-        res[order] = (statistics.mean(direction(r["response"], r["answer"]) for r in rs),
-                      statistics.mean(r["score"] for r in rs))
-    return res
+    scored = {r["id"]: r for r in map(json.loads, p.stdout.splitlines())}
+    pairs = [(r, scored[i + "-shuffled"]) for i, r in scored.items() if "order" not in r]
+    picks = [(choice(a["response"]), choice(b["response"])) for a, b in pairs]
+    answers = [a["answer"] for a, _ in pairs]
+    return {"acc_o": statistics.mean(float(x == g) for (x, _), g in zip(picks, answers)),
+            "acc_s": statistics.mean(float(y == g) for (_, y), g in zip(picks, answers)),
+            "strict_o": statistics.mean(a["score"] for a, _ in pairs),
+            "strict_s": statistics.mean(b["score"] for _, b in pairs),
+            "named": statistics.mean(float(c is not None) for xy in picks for c in xy),
+            "same": statistics.mean(float(x == y) for x, y in picks)}
 
 
 def temporal_runs(root: str, model: str, steps: int, seeds: list[int]) -> dict:
@@ -251,7 +330,7 @@ def temporal_runs(root: str, model: str, steps: int, seeds: list[int]) -> dict:
     train = write_jsonl(os.path.join(root, "frames-train.jsonl"), frame_records(root, "t", 32, 1))
     held = frame_records(root, "h", 32, 2)
     items = write_jsonl(os.path.join(root, "frames-eval.jsonl"), held + shuffled(held, 3))
-    base = ["--model", model, "--reward", "rules:frames", "--max-completion-length", "8",
+    base = ["--model", model, "--reward", "rules:accuracy", "--max-completion-length", "8",
             "--scale-rewards", "batch", "--max-steps", str(steps), train]
 
     def job(out, args):
@@ -271,24 +350,24 @@ def temporal_runs(root: str, model: str, steps: int, seeds: list[int]) -> dict:
 
 
 def temporal_table(runs: dict, steps: int) -> list[str]:
-    tail = max(1, steps // 5)
-    out = ["| method | train accuracy, first / last " + f"{tail} steps | eval ordered (rule) | "
-           "eval shuffled (rule) | ordered - shuffled | eval strict (ordered / shuffled) | "
-           "temporal_fired | p / p~ (train) | wall s/run (train) |",
-           "|---|---|---:|---:|---:|---|---:|---|---:|"]
+    tail = max(1, steps // 10)
+    out = [f"| method | train accuracy, steps 1-{tail} → last {tail} | eval ordered | eval "
+           "shuffled | ordered − shuffled | strict ordered / shuffled | answers naming an option "
+           "| same answer both orders | temporal_fired | p / p~ (train) | wall s/run (train) |",
+           "|---|---|---:|---:|---:|---|---:|---:|---:|---|---:|"]
     for name, rs in runs.items():
+        ev = [e for _, _, e in rs]
         first = mean_sd([column(rows, "rewards/accuracy", 0, tail) for rows, _, _ in rs])
         last = mean_sd([column(rows, "rewards/accuracy", steps - tail) for rows, _, _ in rs])
-        ordered = [e["ordered"][0] for _, _, e in rs]
-        mixed = [e["shuffled"][0] for _, _, e in rs]
-        strict = (f"{mean_sd([e['ordered'][1] for _, _, e in rs])} / "
-                  f"{mean_sd([e['shuffled'][1] for _, _, e in rs])}")
         p = (f"{mean_sd([column(r, 'temporal_p') for r, _, _ in rs])} / "
              f"{mean_sd([column(r, 'temporal_p_shuffled') for r, _, _ in rs])}")
-        out.append(f"| {name} | {first} → {last} | {mean_sd(ordered)} | {mean_sd(mixed)} | "
-                   f"{mean_sd([a - b for a, b in zip(ordered, mixed)])} | {strict} | "
-                   f"{mean_sd([column(r, 'temporal_fired') for r, _, _ in rs])} | "
-                   f"{p if name != 'GRPO' else '-'} | {mean_sd([s for _, s, _ in rs])} |")
+        cells = [f"{first} → {last}", mean_sd([e["acc_o"] for e in ev]),
+                 mean_sd([e["acc_s"] for e in ev]), mean_sd([e["acc_o"] - e["acc_s"] for e in ev]),
+                 f"{mean_sd([e['strict_o'] for e in ev])} / {mean_sd([e['strict_s'] for e in ev])}",
+                 mean_sd([e["named"] for e in ev]), mean_sd([e["same"] for e in ev]),
+                 mean_sd([column(r, "temporal_fired") for r, _, _ in rs]),
+                 p if name != "GRPO" else "-", f"{statistics.mean(s for _, s, _ in rs):.0f}"]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
     return out
 
 
@@ -299,7 +378,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="few steps, 2 seeds, print only")
     quick = ap.parse_args().quick
-    trust_steps, temporal_steps = (40, 20) if quick else (200, 100)
+    trust_steps, temporal_steps = (40, 20) if quick else (200, 200)
     seeds = [0, 1] if quick else [0, 1, 2]
     from thinkpipe.core.models import build_tiny
     t0 = time.perf_counter()
@@ -316,16 +395,35 @@ def main() -> None:
     print(text)
 
 
+def paired(runs: dict, method: str, value) -> str:
+    """method − GRPO of value(run) per seed (same seeds, so paired), and their mean."""
+    d = [value(a) - value(b) for a, b in zip(runs[method], runs["GRPO"])]
+    return f"{statistics.mean(d):+.3f} (per seed {', '.join(f'{x:+.3f}' for x in d)})"
+
+
 def report(trust: dict, temporal: dict, trust_steps: int, temporal_steps: int, seeds: list[int],
            seconds: float) -> str:
+    last = windows(trust_steps)[-1][0]
+    acc_last = lambda run: column(run[0], "rewards/accuracy", last)  # noqa: E731
+    gap = lambda run: run[2]["acc_o"] - run[2]["acc_s"]  # noqa: E731
     return "\n".join([
         "<!-- grpo-variants:start -->", "## grpo reward variants: Trust-GRPO, T-GRPO "
         "(bench/grpo_variants.py)", "",
         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: {machine()}. "
-        f"Command: `python bench/grpo_variants.py` ({seconds / 60:.1f} min, two runs at a time, "
-        "one thread each).", "",
+        f"Command: `python bench/grpo_variants.py` ({seconds / 60:.1f} min in all, two runs at a "
+        f"time, one thread each). Seeds {', '.join(map(str, seeds))} (`--seed`; the initial "
+        "model is the same) for every method; cells are mean ± std over seeds.", "",
+        *TRUST_TEXT.format(steps=trust_steps, w_end=0.3 * math.exp(-1)).split("\n"), "",
+        f"Outcome accuracy (`rewards/accuracy`) per window of {trust_steps // 10} steps:", "",
         *trust_table(trust, trust_steps), "",
+        f"Paired over seeds, accuracy in the last window minus GRPO's: Trust-GRPO paper "
+        f"{paired(trust, 'Trust-GRPO paper', acc_last)}; released "
+        f"{paired(trust, 'Trust-GRPO released', acc_last)}.", "",
+        *TEMPORAL_TEXT.format(steps=temporal_steps).split("\n"), "",
         *temporal_table(temporal, temporal_steps), "",
+        f"Paired over seeds, (ordered − shuffled eval accuracy) of T-GRPO minus GRPO's: "
+        f"{paired(temporal, 'T-GRPO', gap)}.", "",
+        *READING.split("\n"),
         "<!-- grpo-variants:end -->"]) + "\n"
 
 

@@ -21,7 +21,7 @@ FRAMES ?= 4
 FPS ?= 2
 LENGTH_RANGE ?= 8,32
 
-all: $(OUT)/eval-ordered.jsonl $(OUT)/eval-shuffled.jsonl
+all: $(OUT)/eval-frames.jsonl $(OUT)/eval-shuffled.jsonl
 	@echo "metrics: $(OUT)/rl.jsonl; eval reports: $(OUT)/eval-*.md"
 
 $(OUT)/base/config.json:
@@ -42,17 +42,16 @@ $(OUT)/rl/model.safetensors: $(DATA) $(model-deps)
 	  --max-frames $(FRAMES) --fps $(FPS) --rollouts $(OUT)/rollouts.jsonl \
 	  --overwrite-output-dir -q $< > $(OUT)/rl.jsonl
 
-$(OUT)/eval-ordered.jsonl: $(OUT)/heldout.jsonl $(OUT)/rl/model.safetensors
-	thinkpipe eval --model $(OUT)/rl --max-frames $(FRAMES) --fps $(FPS) --max-new-tokens 16 \
-	  --no-reuse --report $(OUT)/eval-ordered.md -q $< > $@
+# held-out clips decoded once into frames records (images + frames: true), then a copy with
+# each record's frames in a seeded random order: the same frames, ordered or not
+$(OUT)/heldout-frames.jsonl: $(OUT)/heldout.jsonl
+	python3 -c 'import json,sys; from thinkpipe.core.records.jsonl import dumps; from thinkpipe.core.records.video import expand_videos; [sys.stdout.buffer.write(dumps(expand_videos(json.loads(l), $(FRAMES), $(FPS)))) for l in open(sys.argv[1])]' $< > $@
+$(OUT)/heldout-shuffled.jsonl: $(OUT)/heldout-frames.jsonl
+	python3 -c 'import json,sys; from thinkpipe.core.records.jsonl import dumps; from thinkpipe.core.records.video import shuffled; [sys.stdout.buffer.write(dumps(shuffled(json.loads(l), i)[0])) for i, l in enumerate(open(sys.argv[1]))]' $< > $@
 
-# the same clips, frames decoded then shuffled (a frames record: images + frames: true)
-$(OUT)/heldout-shuffled.jsonl: $(OUT)/eval-ordered.jsonl
-	python3 -c 'import json,random,sys; rng=random.Random(0); [print(json.dumps({**r, "images": rng.sample(r["images"], len(r["images"]))})) for r in map(json.loads, open(sys.argv[1]))]' $< \
-	  | thinkpipe convert --select id,question,options,answer,question_type,images,frames > $@
-$(OUT)/eval-shuffled.jsonl: $(OUT)/heldout-shuffled.jsonl
+$(OUT)/eval-%.jsonl: $(OUT)/heldout-%.jsonl $(OUT)/rl/model.safetensors
 	thinkpipe eval --model $(OUT)/rl --max-new-tokens 16 --no-reuse \
-	  --report $(OUT)/eval-shuffled.md -q $< > $@
+	  --report $(OUT)/eval-$*.md -q $< > $@
 
 clean:
 	rm -rf $(OUT)

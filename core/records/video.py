@@ -13,7 +13,9 @@ more than `max_frames`, `max_frames` frames spaced uniformly over the whole vide
 instead (by frame index: the first, the last and evenly in between, the same rule as Qwen's
 linspace). There is always at least one frame. For a folder, the frame images are sorted by name,
 taken as they are and thinned uniformly to `max_frames`; their `frame_times` are null, because the
-folder does not say when the frames were taken.
+folder does not say when the frames were taken. Decoding reads the file sequentially, with no
+seeking (one pass over the packets for their times, one decode up to the last frame needed), so
+the cost grows with the clip's length. That suits the short clips of video QA benchmarks.
 
 Pre-extracted frames: a record that already has `frames: true` with `images` is left as it is.
 Its images are the frames, in order (`frame_refs`). `shuffled` permutes them for

@@ -133,7 +133,8 @@ def with_predictions(items: Iterator[tuple[str, dict]], config,
                     log.warning("%s: the record carries a prediction (`response` or assistant "
                                 "turns); --model generates a new one and scores only that", where)
             try:
-                messages = prompts.build(record, config.template, config.system)
+                messages = prompts.build(record, config.template, config.system, config.max_frames,
+                                          config.fps)
                 rendered = model.check(messages)
             except (ValueError, OSError) as e:
                 policy.handle(where, f"cannot build the prompt: {e}", dumps(record))

@@ -138,10 +138,14 @@ def frames_records(red_png, tmp_path):
 
 
 @pytest.mark.slow
-def test_t_grpo_bonus_when_order_helps_and_shuffled_samples_are_recorded(run, red_png, tmp_path):
+def test_t_grpo_bonus_when_order_helps_and_shuffled_samples_are_recorded(run, red_png, tmp_path,
+                                                                         caplog):
     shaping = ShapingConfig(temporal=True, length_bonus=0.2, length_range=(1, 2))
-    metrics, rows, sampler = run(frames_records(red_png, tmp_path), "frames:accuracy", shaping,
-                                 model="qwen2-vl", steps=1)
+    with caplog.at_level("WARNING", logger="thinkpipe.grpo"):
+        metrics, rows, sampler = run(frames_records(red_png, tmp_path), "frames:accuracy",
+                                     shaping, model="qwen2-vl", steps=1)
+    # every framed group's ordered responses are all correct: the bonus is constant there
+    assert "reward temporal is constant within every group" in caplog.text
     ordered = [r for r in rows if not r["frames_shuffled"]]
     shuffled = [r for r in rows if r["frames_shuffled"]]
     assert len(ordered) == 12 and len(shuffled) == 4 and sampler.prompts == 16   # 2 per framed
@@ -193,3 +197,46 @@ def test_sft_trains_a_thinking_reward_model_grpo_then_loads(cli, tiny_models, tm
     bad = cli(["sft", "--model", tiny_models["llama"], "--output-dir", str(tmp_path / "t2"),
                "--as-thinking-reward", "score", "-q"], b'{"id": "x", "question": "q", "response": "r"}\n')
     assert bad.rc == 65 and "<stdin>:1" in bad.stderr and "score" in bad.stderr
+
+
+def test_ranks_with_fewer_shuffled_samples_pad_to_the_most(monkeypatch):
+    """ZeRO-3 needs every rank to generate as many prompts: the short rank adds throw-aways."""
+    from thinkpipe.tools.grpo import collect
+    monkeypatch.setattr(collect.dist, "all_reduce_max", lambda value, device: 7)
+
+    class Cfg:
+        shaping = ShapingConfig(temporal=True)
+    c = collect.Collector.__new__(collect.Collector)
+    c.cfg, c.info = Cfg(), type("Info", (), {"device": "cpu"})()
+    prompts, seeds, owners = [["p"]] * 4, [1, 2, 3, 4], [("a", 1, k, None) for k in range(4)]
+    c._pad_in_lock_step(prompts, seeds, owners)
+    assert len(prompts) == 7 and [o[0] for o in owners[4:]] == [None] * 3
+
+
+@pytest.mark.slow
+def test_each_variant_runs_end_to_end_with_real_sampling(cli, tiny_models, red_png, tmp_path):
+    (tmp_path / "judge.py").write_text("def score(record, response):\n    return min(1.0, len(response) / 40)\n")
+    (tmp_path / "letter.py").write_text(
+        "def reward(record):\n    turns = [m['content'] for m in record['messages'] if m['role'] == 'assistant']\n"
+        "    return float(record['answer'] in turns[-1])\n")
+    text = "".join(json.dumps({"id": f"p{i}", "question": f"Reply with {'AB'[i % 2]}.",
+                               "answer": "AB"[i % 2]}) + "\n" for i in range(4)).encode()
+    common = ["--num-generations", "4", "--per-device-train-batch-size", "8",
+              "--max-completion-length", "12", "--max-steps", "2", "--reward", "letter:reward",
+              "--overwrite-output-dir", "-q"]
+    env = {"PYTHONPATH": str(tmp_path)}
+    for trust in ("paper", "released"):
+        r = cli(["grpo", "--model", tiny_models["llama"], "--output-dir", str(tmp_path / trust),
+                 "--thinking-reward", "judge:score", "--trust", trust, *common], text, env=env)
+        rows = [json.loads(x) for x in r.out.splitlines()]
+        assert r.rc == 0 and len(rows) == 2, r.stderr
+        assert {"thinking", "trust_gamma", "think_weight", "thinking_calls"} <= rows[0].keys()
+    frames = frames_records(red_png, tmp_path)
+    data = "".join(json.dumps(x) + "\n" for x in frames[:2]).encode()
+    r = cli(["grpo", "--model", tiny_models["qwen2-vl"], "--output-dir", str(tmp_path / "t"),
+             "--temporal", "--rollouts", str(tmp_path / "t.jsonl"), *common[:-6],
+             "--max-steps", "1", "--reward", "accuracy", "--overwrite-output-dir", "-q"], data)
+    rows = [json.loads(x) for x in r.out.splitlines()]
+    assert r.rc == 0 and {"temporal_fired", "temporal_p", "temporal_p_shuffled"} <= rows[0].keys(), r.stderr
+    rollouts = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text().splitlines()]
+    assert sum(x["frames_shuffled"] for x in rollouts) == 4 and len(rollouts) == 12
