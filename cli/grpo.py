@@ -62,8 +62,10 @@ response with accuracy > 0.1. Shuffled responses get no gradient; records withou
 unaffected, and every rank generates as many prompts so ZeRO-3 ranks stay in step.
 --length-bonus omega (Video-R1's --len_control, 0.2) adds omega to responses with accuracy > 0.1
 whose length is within --length-range (320,512 tokens) when more than one response of the
-group is correct. With binary accuracy the temporal bonus is constant within a group whose
-correct responses all get it: group normalisation then cancels it, and grpo warns.
+group is correct. When a binary accuracy is the whole reward, the bonus only rescales a
+group's rewards ((1, 0) becomes (1.3, 0)) and --scale-rewards group cancels it exactly (Video-R1
+issue #51; measured in bench/RESULTS.md): grpo warns, and --scale-rewards batch, a format or a
+length reward keep its effect.
 metrics  temporal_fired, temporal_p, temporal_p_shuffled, length_bonus.
 """, "Rollouts": """\
 --rollouts FILE writes one record per sample with what recomputes every formula from the data:

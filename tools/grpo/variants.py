@@ -13,12 +13,15 @@ sum, gated by --format-gate), `thinking` (R^t), `temporal`, `length`; `trust_gam
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 import torch
 
 from . import shaping
+
+log = logging.getLogger("thinkpipe.grpo")
 
 
 @dataclass(frozen=True)
@@ -155,10 +158,11 @@ class TemporalBonus:
     """T-GRPO: alpha to ordered responses with accuracy > 0.1 when p >= mu p~."""
 
     def __init__(self, cfg: ShapingConfig):
-        self.cfg, self.sums = cfg, {}
+        self.cfg, self.sums, self.warned = cfg, {}, False
 
     def __call__(self, groups, step: int) -> None:
         framed = [g for g in _scored(groups) if getattr(g, "shuffled", None)]
+        self._warn_if_a_rescaling(framed)
         for g in framed:
             acc = torch.tensor([[accuracy(c) for c in g]], dtype=torch.float64)
             shuffled = torch.tensor([[accuracy(c) for c in g.shuffled]], dtype=torch.float64)
@@ -172,6 +176,17 @@ class TemporalBonus:
                                ("temporal_p_shuffled", float(out.p_shuffled[0]))):
                 s, n = self.sums.get(key, (0.0, 0))
                 self.sums[key] = (s + value, n + 1)
+
+    def _warn_if_a_rescaling(self, framed) -> None:
+        """Video-R1 #51: when the reward is a binary accuracy alone, the bonus turns a group's
+        (1, 0) into (1 + alpha, 0), a rescaling that per-group std normalisation undoes."""
+        if self.warned or not framed or not all(
+                accuracy(c) in (0.0, 1.0) and c.reward == accuracy(c) for g in framed for c in g):
+            return
+        self.warned = True
+        log.warning("the temporal bonus only rescales rewards here (a binary accuracy is the "
+                    "whole reward): --scale-rewards group cancels it; --scale-rewards batch, a "
+                    "format or length reward keep it (Video-R1 issue #51)")
 
     def stats(self) -> dict:
         out, self.sums = self.sums, {}

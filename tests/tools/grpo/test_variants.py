@@ -146,6 +146,7 @@ def test_t_grpo_bonus_when_order_helps_and_shuffled_samples_are_recorded(run, re
                                      shaping, model="qwen2-vl", steps=1)
     # every framed group's ordered responses are all correct: the bonus is constant there
     assert "reward temporal is constant within every group" in caplog.text
+    assert "only rescales rewards" in caplog.text          # binary accuracy alone (#51)
     ordered = [r for r in rows if not r["frames_shuffled"]]
     shuffled = [r for r in rows if r["frames_shuffled"]]
     assert len(ordered) == 12 and len(shuffled) == 4 and sampler.prompts == 16   # 2 per framed
