@@ -121,7 +121,8 @@ class GRPORun:
         self.collector = Collector(config, self.sampler, self.stream, self.record_of, reward_fns,
                                    list(config.reward_weights or [1.0] * len(reward_fns)),
                                    self.info, self.per_rank, self.per_step,
-                                   shapers(config.shaping, total, self.record_of),
+                                   shapers(config.shaping, total, self.record_of,
+                                           config.scale_rewards),
                                    lambda: self.trainer.state.step)
         self.pad = self.bundle.tokenizer.pad_token_id or 0
         self.warned: set[str] = set()
@@ -194,7 +195,7 @@ class GRPORun:
             c.advantage, c.trained = a, c.trained and ok
             if self.cfg.mask_truncated and c.truncated:
                 c.trained = False
-        for name in sorted({k for c in comps for k in c.rewards}):
+        for name in sorted({k for c in comps for k in c.rewards} - {"outcome"}):  # the total
             if name in self.warned or len(comps) < 2 * G:
                 continue
             values = torch.tensor([c.rewards.get(name, 0.0) for c in comps])

@@ -157,8 +157,9 @@ class TrustReward:
 class TemporalBonus:
     """T-GRPO: alpha to ordered responses with accuracy > 0.1 when p >= mu p~."""
 
-    def __init__(self, cfg: ShapingConfig):
-        self.cfg, self.sums, self.warned = cfg, {}, False
+    def __init__(self, cfg: ShapingConfig, scale: str = "group"):
+        self.cfg, self.sums, self.scale = cfg, {}, scale
+        self.warned = scale != "group" or bool(cfg.length_bonus)   # then the bonus counts
 
     def __call__(self, groups, step: int) -> None:
         framed = [g for g in _scored(groups) if getattr(g, "shuffled", None)]
@@ -215,15 +216,16 @@ class LengthBonus:
         return out
 
 
-def shapers(cfg: ShapingConfig, total_steps: int, record_of: dict) -> list:
-    """The variants `cfg` turns on, in the order they add to the reward."""
+def shapers(cfg: ShapingConfig, total_steps: int, record_of: dict, scale: str = "group") -> list:
+    """The variants `cfg` turns on, in the order they add to the reward (`scale`: the
+    advantages' --scale-rewards, which decides whether a rescaling bonus survives)."""
     out: list = [Outcome(cfg.format_gate)]
     if cfg.thinking_reward:
         from thinkpipe.core.rewards.thinking import load_thinking_scorer
         out.append(TrustReward(cfg, load_thinking_scorer(cfg.thinking_reward, cfg.thinking_model),
                                total_steps, record_of))
     if cfg.temporal:
-        out.append(TemporalBonus(cfg))
+        out.append(TemporalBonus(cfg, scale))
     if cfg.length_bonus:
         out.append(LengthBonus(cfg))
     return out

@@ -146,7 +146,7 @@ def test_t_grpo_bonus_when_order_helps_and_shuffled_samples_are_recorded(run, re
                                      shaping, model="qwen2-vl", steps=1)
     # every framed group's ordered responses are all correct: the bonus is constant there
     assert "reward temporal is constant within every group" in caplog.text
-    assert "only rescales rewards" in caplog.text          # binary accuracy alone (#51)
+    assert "only rescales rewards" not in caplog.text      # the length bonus keeps it
     ordered = [r for r in rows if not r["frames_shuffled"]]
     shuffled = [r for r in rows if r["frames_shuffled"]]
     assert len(ordered) == 12 and len(shuffled) == 4 and sampler.prompts == 16   # 2 per framed
@@ -241,3 +241,23 @@ def test_each_variant_runs_end_to_end_with_real_sampling(cli, tiny_models, red_p
     assert r.rc == 0 and {"temporal_fired", "temporal_p", "temporal_p_shuffled"} <= rows[0].keys(), r.stderr
     rollouts = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert sum(x["frames_shuffled"] for x in rollouts) == 4 and len(rollouts) == 12
+
+
+@pytest.mark.parametrize("scale,length,warns", [("group", 0.0, True), ("batch", 0.0, False),
+                                                 ("group", 0.2, False)])
+def test_a_temporal_bonus_that_only_rescales_is_reported(caplog, scale, length, warns):
+    """Video-R1 #51: (1, 0) -> (1.3, 0) is undone by per-group std normalisation."""
+    from types import SimpleNamespace
+
+    from thinkpipe.tools.grpo.collect import Group
+    from thinkpipe.tools.grpo.variants import TemporalBonus
+
+    def comp(acc):
+        return SimpleNamespace(reward=acc, rewards={"accuracy": acc})
+    group = Group([comp(1.0), comp(0.0)])
+    group.shuffled = [comp(0.0)]
+    bonus = TemporalBonus(ShapingConfig(temporal=True, length_bonus=length), scale)
+    with caplog.at_level("WARNING", logger="thinkpipe.grpo"):
+        bonus([group], 0)
+    assert ("only rescales rewards" in caplog.text) == warns
+    assert [c.reward for c in group] == pytest.approx([1.3, 0.0])
