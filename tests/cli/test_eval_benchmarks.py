@@ -145,3 +145,11 @@ def test_vsi_style_numbers_and_vilasr_result_files_with_a_tiny_vlm(cli, tiny_mod
     out = _lines(r)
     assert r.rc == 0 and out[0]["response"] != "<answer>A</answer>" and "carries a prediction" in r.stderr
     assert "data_type=image" in r.stderr
+
+
+def test_deaftest_make_refuses_what_it_cannot_write(cli, tmp_path):
+    (tmp_path / "file").write_text("x")
+    r = cli(["thinkpipe", "eval", "--benchmark", "deaftest", "--make", "2", "--media-dir",
+             str(tmp_path / "file" / "wav")])
+    assert r.rc == 73 and "--media-dir" in r.stderr and r.out == b""
+    assert cli(["thinkpipe", "eval", "--benchmark", "deaftest", "--make", "2"]).rc == 2

@@ -272,8 +272,13 @@ def make_benchmark(name: str, n: int, media_dir: str, seed: int = 0, output: str
     """--make: generate a benchmark offline (DeafTest: deaftest.py) and write its records."""
     from thinkpipe.core.records import RecordWriter
 
+    from thinkpipe.core.errors import OutputError
+
     from . import deaftest
-    records = deaftest.make(n, media_dir, seed)
+    try:
+        records = deaftest.make(n, media_dir, seed)
+    except OSError as e:
+        raise OutputError(f"--media-dir {media_dir}: {e.strerror or e}") from None
     with RecordWriter(output, fmt) as out:
         out.write_many(records)
     log.info("%d DeafTest items, their WAVs in %s", len(records), media_dir)

@@ -14,6 +14,7 @@ sum, gated by --format-gate), `thinking` (R^t), `temporal`, `length`; `trust_gam
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 
@@ -66,6 +67,11 @@ class ShapingConfig:
         low, high = self.length_range
         if not 0 <= low <= high:
             raise ValueError("--length-range is MIN,MAX tokens with MIN <= MAX")
+        spec = self.thinking_reward
+        if spec and not (spec.startswith(("http://", "https://")) or os.path.isdir(spec) or
+                         (":" in spec and not spec.startswith((".", "/", "~")))):
+            raise ValueError(f"--thinking-reward {spec}: not a model folder, an http(s):// URL "
+                             "or module:function")      # refused before the policy loads
 
     def shuffled_count(self, G: int) -> int:
         return max(1, round(self.shuffled_fraction * G))

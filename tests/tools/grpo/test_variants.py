@@ -166,7 +166,7 @@ def test_t_grpo_bonus_when_order_helps_and_shuffled_samples_are_recorded(run, re
 def test_variant_flags_are_checked_before_loading(cli, tiny_models):
     base = ["grpo", "--model", tiny_models["llama"], "--output-dir", "/tmp/never-made-grpo"]
     for bad in (["--trust", "maybe"], ["--length-range", "512"], ["--shuffled-fraction", "0"],
-                ["--length-range", "9,3"]):
+                ["--length-range", "9,3"], ["--thinking-reward", "no/such/folder"]):
         r = cli(base + bad, b'{"question": "q", "answer": "A"}\n')
         assert r.rc == 2 and r.stderr.strip().count("\n") <= 3, (bad, r.stderr)
 
