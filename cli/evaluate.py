@@ -6,11 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import (Config, Format, Inputs, Limit, OnError, Output, ProgressEvery, Quiet, Seed,
+from .options import (Config, frame_options, Format, Inputs, Limit, OnError, Output, ProgressEvery, Quiet, Seed,
                       Shard, Verbose)
 from .runner import guard, records, usage_errors
 
 SCORING, MODEL = "Scoring", "Generating (--model)"
+MaxFrames, Fps = frame_options(MODEL)
 
 EXAMPLES = """\
 thinkpipe eval preds.jsonl > scored.jsonl
@@ -173,12 +174,8 @@ def evaluate(
     max_turns: Annotated[int, typer.Option("--max-turns", min=1, rich_help_panel=MODEL)] = 10,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, rich_help_panel=MODEL,
                                                 help="Per answer (per turn with --tools).")] = 1024,
-    max_frames: Annotated[int, typer.Option(
-        "--max-frames", min=1, rich_help_panel=MODEL,
-        help="A video becomes at most N frames, shown as images (spaced uniformly over the "
-             "video when --fps would give more).")] = 16,
-    fps: Annotated[float, typer.Option("--fps", min=0.01, rich_help_panel=MODEL,
-                                       help="Frames a second sampled from a video.")] = 2.0,
+    max_frames: MaxFrames = 16,
+    fps: Fps = 2.0,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, rich_help_panel=MODEL,
                                                help="0 decodes greedily.")] = 0.0,
     top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0, rich_help_panel=MODEL)] = 1.0,

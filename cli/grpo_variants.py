@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from .options import frame_options
+
 VARIANTS, FRAMES = "Reward variants (Trust-GRPO, T-GRPO)", "Frames"
 
 
@@ -56,10 +58,7 @@ LengthBonus = Annotated[float, typer.Option(
     help="Video-R1's length reward for correct responses in --length-range (0: off).")]
 LengthRange = Annotated[str, typer.Option("--length-range", metavar="MIN,MAX",
                                           rich_help_panel=VARIANTS)]
-MaxFrames = Annotated[int, typer.Option("--max-frames", min=1, rich_help_panel=FRAMES,
-                                        help="Frames a video decodes to, at most.")]
-Fps = Annotated[float, typer.Option("--fps", min=0.01, rich_help_panel=FRAMES,
-                                    help="Frames per second sampled from a video.")]
+MaxFrames, Fps = frame_options(FRAMES)
 
 
 def shaping_config(p: dict):

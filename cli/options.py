@@ -97,3 +97,15 @@ Config = Annotated[Optional[str], typer.Option(
 Version = Annotated[Optional[bool], typer.Option(
     "--version", is_eager=True, callback=_show_version, help="Print the version and exit.")]
 
+
+
+def frame_options(panel: str) -> tuple:
+    """--max-frames and --fps (core/records/video.py), listed in a command's `panel`: how a
+    video becomes the frames a model sees, alike in eval, reject-sample and grpo."""
+    max_frames = Annotated[int, typer.Option(
+        "--max-frames", min=1, rich_help_panel=panel,
+        help="A video becomes at most N frames, shown as images (spaced uniformly over the "
+             "video when --fps would give more).")]
+    fps = Annotated[float, typer.Option("--fps", min=0.01, rich_help_panel=panel,
+                                        help="Frames a second sampled from a video.")]
+    return max_frames, fps

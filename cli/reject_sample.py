@@ -6,11 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .options import (Config, EmbedMedia, Format, Inputs, Limit, MediaDir, OnError, Output,
+from .options import (Config, frame_options, EmbedMedia, Format, Inputs, Limit, MediaDir, OnError, Output,
                       ProgressEvery, Quiet, Seed, Shard, Verbose)
 from .runner import guard, records, usage_errors
 
 SAMPLING, FILTER = "Sampling (with --model)", "Filtering"
+MaxFrames, Fps = frame_options(SAMPLING)
 
 EXAMPLES = """\
 synth-draw --task maze --count 200 | reject-sample --model ckpt/cold --tools draw --num-samples 8 --require correct,format,reflection > rrs.jsonl
@@ -40,12 +41,8 @@ def reject_sample(
                                                  help="Tokens per assistant turn.")] = 1024,
     max_total_tokens: Annotated[int, typer.Option("--max-total-tokens", min=1,
                                                   rich_help_panel=SAMPLING)] = 8192,
-    max_frames: Annotated[int, typer.Option(
-        "--max-frames", min=1, rich_help_panel=SAMPLING,
-        help="A video becomes at most N frames, shown as images (spaced uniformly over the "
-             "video when --fps would give more).")] = 16,
-    fps: Annotated[float, typer.Option("--fps", min=0.01, rich_help_panel=SAMPLING,
-                                       help="Frames a second sampled from a video.")] = 2.0,
+    max_frames: MaxFrames = 16,
+    fps: Fps = 2.0,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, rich_help_panel=SAMPLING)] = 1.0,
     top_p: Annotated[float, typer.Option("--top-p", min=0.0, max=1.0, rich_help_panel=SAMPLING)] = 1.0,
     top_k: Annotated[int, typer.Option("--top-k", min=0, rich_help_panel=SAMPLING)] = 0,

@@ -29,3 +29,20 @@ def load_function(spec: str, option: str) -> Callable:
     if not callable(fn):
         raise UsageError(f"{option} {spec}: {attr} is not a function")
     return fn
+
+
+def is_url(spec: str | None) -> bool:
+    """An http(s):// address (an OpenAI-compatible endpoint, a reward server)."""
+    return isinstance(spec, str) and spec.startswith(("http://", "https://"))
+
+
+def spec_kind(spec: str) -> str | None:
+    """What a --judge / --thinking-reward style spec names: "url", "folder" (a local model),
+    "function" (module:function), or None for none of them."""
+    if is_url(spec):
+        return "url"
+    if os.path.isdir(spec):
+        return "folder"
+    if ":" in spec and "://" not in spec and not spec.startswith((".", "/", "~")):
+        return "function"
+    return None

@@ -44,6 +44,20 @@ def cli():
     return run
 
 
+@pytest.fixture
+def server():
+    """Start stub chat servers (tests/chat_server.py): server(reply) -> Server, closed after."""
+    from .chat_server import Server
+    made = []
+
+    def start(reply):
+        made.append(Server(reply))
+        return made[-1]
+    yield start
+    for s in made:
+        s.close()
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
     """Tiny qwen2-vl and llama folders, built once per test session."""

@@ -35,7 +35,7 @@ def _part(part) -> dict:
     kind = part.get("type") if isinstance(part, dict) else None
     if kind == "image":
         data = media.load_bytes(part["image"]) if not hasattr(part["image"], "save") else \
-            _png(part["image"])
+            media.png_bytes(part["image"])
         mime = "image/" + media.extension(data, media.ref_path(part["image"])).lstrip(".") \
             .replace("jpg", "jpeg")
         return {"type": "image_url",
@@ -48,13 +48,6 @@ def _part(part) -> dict:
     if kind == "text":
         return {"type": "text", "text": part.get("text", "")}
     raise ValueError(f"a {kind!r} part cannot be sent to a chat endpoint")
-
-
-def _png(image) -> bytes:
-    import io
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
 
 
 def wire_messages(messages: list[dict]) -> list[dict]:

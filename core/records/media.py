@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import hashlib
 import os
 from typing import Any, Callable, Iterable, Iterator
@@ -198,6 +199,13 @@ def open_image(ref: Any):
             return img.convert("RGB")
     except UnidentifiedImageError:
         raise ValueError(f"not an image: {ref_path(ref) or 'inline bytes'}") from None
+
+
+def png_bytes(image, compress_level: int = 6) -> bytes:
+    """A PIL image as PNG bytes (the form images take when a tool renders them inline)."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
 
 
 def image_size(ref: Any) -> tuple[int, int]:

@@ -43,6 +43,7 @@ import os
 import re
 from typing import Any, NamedTuple
 
+from . import media
 from .media import ref_bytes, ref_path
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
@@ -153,9 +154,7 @@ def decode_frames(ref: Any, max_frames: int = 16, fps: float = 2.0) -> list[Fram
 
 
 def _png(image) -> dict:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return {"path": None, "bytes": buf.getvalue()}
+    return {"path": None, "bytes": media.png_bytes(image)}
 
 
 def _video_list(value) -> list:

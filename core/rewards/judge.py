@@ -19,7 +19,7 @@ import os
 from typing import Any
 
 from ..errors import UsageError
-from ..plugins import load_function
+from ..plugins import load_function, spec_kind
 
 PROMPT = """You are grading a model's answer against a reference answer.
 Question: {question}
@@ -67,13 +67,14 @@ class Judge:
         self._ask = self._backend()
 
     def _backend(self):
-        if self.target.startswith(("http://", "https://")):
+        kind = spec_kind(self.target)
+        if kind == "url":
             return self._endpoint
-        if os.path.isdir(self.target):
+        if kind == "folder":
             from ..models import load
             self._bundle = load(self.target)
             return self._local
-        if ":" in self.target:
+        if kind == "function":
             fn = load_function(self.target, "--judge")
             return lambda record, output, prompt, temperature: fn(record, output)
         raise UsageError(f"--judge {self.target}: not a model folder, a URL or module:function")

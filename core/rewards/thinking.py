@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +45,7 @@ from typing import Any, Callable
 
 from ..errors import ServiceError, UsageError
 from ..models.chat import image_refs, media_list, options_text
-from ..plugins import load_function
+from ..plugins import load_function, spec_kind
 
 log = logging.getLogger("thinkpipe.grpo")
 
@@ -308,15 +307,16 @@ def load_thinking_scorer(spec: str, model_name: str | None = None, timeout: floa
     folder, or module:function. UsageError for anything else."""
     option = "--thinking-reward"
     common = dict(rubric=rubric, max_new_tokens=max_new_tokens, batch_size=batch_size)
-    if spec.startswith(("http://", "https://")):
+    kind = spec_kind(spec)
+    if kind == "url":
         from ..models.served import ChatEndpoint
         client = ChatEndpoint(spec, model_name, timeout=timeout, retries=retries)
         name = spec if model_name is None else f"{spec}#{model_name}"
         return ThinkingScorer(name, "endpoint", client, **common)
-    if os.path.isdir(spec):
+    if kind == "folder":
         from ..models import load
         return ThinkingScorer(spec, "model", load(spec), **common)
-    if ":" in spec and "://" not in spec and not spec.startswith((".", "/", "~")):
+    if kind == "function":
         fn: Callable = load_function(spec, option)
         return ThinkingScorer(spec, "function", fn, **common)
     raise UsageError(f"{option} {spec}: not a model folder, an http(s):// URL or module:function")

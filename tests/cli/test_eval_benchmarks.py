@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ..tools.evaluate.test_served import completion, server  # noqa: F401  (fixture)
+from ..chat_server import completion
 
 SUDOKU_INFO = repr({"base_matrix": [[1, None, None, None], [None] * 4, [None] * 4, [None] * 4]})
 HASHI_INFO = repr({"init_islands": [{"cord": "a1", "requirement": 1},
@@ -76,7 +76,7 @@ def test_mme_reasoning_with_a_tiny_vlm_scores_every_item(cli, tiny_models, tmp_p
     assert ("capability", "planning and exploring") in labels and ("reasoning_type", "abductive") in labels
 
 
-def test_av_odyssey_media_follow_the_placeholders_and_subfields_are_reported(cli, server, tmp_path,  # noqa: F811
+def test_av_odyssey_media_follow_the_placeholders_and_subfields_are_reported(cli, server, tmp_path,
                                                                              red_png):
     import wave
     wav = tmp_path / "a.wav"

@@ -114,6 +114,8 @@ class EvalConfig:
         object.__setattr__(self, "scoring", text)
 
     def _check_generation(self) -> None:
+        from thinkpipe.core.plugins import is_url
+
         from .prompts import TEMPLATES
         if self.template is None:
             object.__setattr__(self, "template", "vilasr" if self.tools == "draw" else "plain")
@@ -121,12 +123,12 @@ class EvalConfig:
             raise ValueError(f"--prompt-template must be one of {', '.join(TEMPLATES)}")
         if self.tools not in (None, "draw"):
             raise ValueError("--tools is none or draw")
-        if self.tools == "draw" and self.model and self.model.startswith(("http://", "https://")):
+        if self.tools == "draw" and is_url(self.model):
             raise ValueError("--tools draw runs the drawing loop on a local model folder, not an "
                              "endpoint")
         if self.repeats < 1 or self.concurrency < 1:
             raise ValueError("--repeats and --concurrency must be at least 1")
-        if self.model_name and not (self.model or "").startswith(("http://", "https://")):
+        if self.model_name and not is_url(self.model):
             raise ValueError("--model-name goes with a --model URL")
 
     def sampling(self):

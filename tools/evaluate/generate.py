@@ -23,6 +23,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
+from thinkpipe.core.plugins import is_url
 from thinkpipe.core.records.ids import record_id, sample_seed
 from thinkpipe.core.records.jsonl import dumps
 
@@ -32,7 +33,7 @@ log = logging.getLogger("thinkpipe.eval")
 
 
 def is_served(model: str) -> bool:
-    return model.startswith(("http://", "https://"))
+    return is_url(model)
 
 
 class LocalPredictor:

@@ -117,7 +117,9 @@ def tied(groups: list[list[Completion]]) -> list[bool]:
 class Group(list):
     """One prompt's G completions; `shuffled`: its T-GRPO shuffled-frame samples (no gradient)."""
 
-    shuffled: list = []
+    def __init__(self, *items):
+        super().__init__(*items)
+        self.shuffled: list = []
 
 
 def shuffled_prompts(cfg, record: dict, epoch: int, idx: int) -> list[tuple[list, list, int]]:
@@ -184,7 +186,6 @@ class Collector:
             else:
                 if c.sample == 0:
                     groups.append(Group())
-                    groups[-1].shuffled = []
                 groups[-1].append(c)
         for shaper in self.shapers:
             shaper(groups, self.step())

@@ -14,11 +14,11 @@ sum, gated by --format-gate), `thinking` (R^t), `temporal`, `length`; `trust_gam
 from __future__ import annotations
 
 import logging
-import os
-import time
 from dataclasses import dataclass
 
 import torch
+
+from thinkpipe.core.plugins import spec_kind
 
 from . import shaping
 
@@ -67,11 +67,9 @@ class ShapingConfig:
         low, high = self.length_range
         if not 0 <= low <= high:
             raise ValueError("--length-range is MIN,MAX tokens with MIN <= MAX")
-        spec = self.thinking_reward
-        if spec and not (spec.startswith(("http://", "https://")) or os.path.isdir(spec) or
-                         (":" in spec and not spec.startswith((".", "/", "~")))):
-            raise ValueError(f"--thinking-reward {spec}: not a model folder, an http(s):// URL "
-                             "or module:function")      # refused before the policy loads
+        if self.thinking_reward and spec_kind(self.thinking_reward) is None:
+            raise ValueError(f"--thinking-reward {self.thinking_reward}: not a model folder, an "
+                             "http(s):// URL or module:function")   # before the policy loads
 
     def shuffled_count(self, G: int) -> int:
         return max(1, round(self.shuffled_fraction * G))
@@ -92,35 +90,48 @@ def _scored(groups) -> list:
     return [g for g in groups if all(c.reward is not None for c in g)]
 
 
-class Outcome:
-    """rewards["outcome"]: the --reward specs' sum, 0 with --format-gate when the format breaks."""
+class Shaper:
+    """A reward variant: `__call__(groups, step)` adds to each completion's reward; `stats()`
+    gives {metric: (sum, count)} since the last call (metrics.py means them over ranks)."""
 
-    def __init__(self, gate: bool):
-        self.gate, self.broken, self.seen = gate, 0, 0
+    def __init__(self):
+        self.sums: dict[str, tuple[float, int]] = {}
 
-    def __call__(self, groups, step: int) -> None:
-        from thinkpipe.core.rewards import think_answer
-        for c in (c for g in _scored(groups) for c in g):
-            if self.gate:
-                ok = think_answer(response_text(c)) >= 1.0
-                self.broken, self.seen = self.broken + (not ok), self.seen + 1
-                c.reward = float(shaping.format_gate(torch.tensor([c.reward]),
-                                                     torch.tensor([ok]))[0])
-            c.rewards["outcome"] = c.reward
+    def add(self, key: str, value: float, count: int = 1) -> None:
+        s, n = self.sums.get(key, (0.0, 0))
+        self.sums[key] = (s + value, n + count)
 
     def stats(self) -> dict:
-        out = {"format_broken": (self.broken, self.seen)} if self.gate and self.seen else {}
-        self.broken = self.seen = 0
+        out, self.sums = self.sums, {}
         return out
 
 
-class TrustReward:
+class Outcome(Shaper):
+    """rewards["outcome"]: the --reward specs' sum, 0 with --format-gate when the format breaks."""
+
+    def __init__(self, gate: bool):
+        super().__init__()
+        self.gate = gate
+
+    def __call__(self, groups, step: int) -> None:
+        from thinkpipe.core.rewards import think_answer
+        for g in _scored(groups):
+            outcome = torch.tensor([c.reward for c in g], dtype=torch.float64)       # (G,)
+            if self.gate:
+                ok = torch.tensor([think_answer(response_text(c)) >= 1.0 for c in g])  # (G,)
+                outcome = shaping.format_gate(outcome, ok)
+                self.add("format_broken", float((~ok).sum()), len(g))
+            for c, r in zip(g, outcome.tolist()):
+                c.reward = c.rewards["outcome"] = r
+
+
+class TrustReward(Shaper):
     """Trust-GRPO: R_i = R^o_i + gamma w(step) R^t_i (shaping.TRUST[variant])."""
 
     def __init__(self, cfg: ShapingConfig, scorer, total_steps: int, record_of: dict):
+        super().__init__()
         self.cfg, self.scorer, self.record_of = cfg, scorer, record_of
         self.total = cfg.anneal_steps or total_steps
-        self.sums: dict = {}
 
     def __call__(self, groups, step: int) -> None:
         groups = _scored(groups)
@@ -130,41 +141,31 @@ class TrustReward:
         outcome = torch.tensor([[c.reward for c in g] for g in groups], dtype=torch.float64)
         calls = variant.calls(outcome, cfg.score_threshold)                  # (P, G)
         todo = [c for g, row in zip(groups, calls.tolist()) for c, k in zip(g, row) if k]
-        t0, before = time.perf_counter(), self.scorer.stats()
         scores = iter(self.scorer.score([(self.record_of[c.prompt_id], response_text(c))
                                          for c in todo]))
         thinking = torch.tensor([[next(scores) if k else 0.0 for k in row]
                                  for row in calls.tolist()], dtype=torch.float64)
-        after = self.scorer.stats()
         out = variant.combine(outcome, thinking, cfg.think_alpha, step, self.total,
                               cfg.correct_threshold, cfg.score_threshold)
         for i, g in enumerate(groups):
             for j, c in enumerate(g):
                 c.reward, c.rewards["thinking"] = float(out.reward[i, j]), float(thinking[i, j])
                 c.trust_gamma, c.think_weight = float(out.gamma[i]), float(out.weight[i])
-        self._add(thinking[calls], out, len(todo), after["failures"] - before["failures"],
-                  time.perf_counter() - t0)
-
-    def _add(self, scored, out, calls: int, failures: int, seconds: float) -> None:
-        for key, value, n in (("thinking", float(scored.sum()), scored.numel()),
-                              ("trust_gamma", float(out.gamma.sum()), out.gamma.numel()),
-                              ("think_weight", float(out.weight.sum()), out.weight.numel()),
-                              ("trust_fired", float((out.gamma < 1).sum()), out.gamma.numel()),
-                              ("thinking_calls", calls, 1), ("thinking_failures", failures, 1),
-                              ("thinking_s", seconds, 1)):
-            s, c = self.sums.get(key, (0.0, 0))
-            self.sums[key] = (s + value, c + n)
-
-    def stats(self) -> dict:
-        out, self.sums = self.sums, {}
-        return out
+        scored, spent = thinking[calls], self.scorer.delta()     # the scorer counts its calls
+        self.add("thinking", float(scored.sum()), scored.numel())
+        self.add("trust_gamma", float(out.gamma.sum()), out.gamma.numel())
+        self.add("think_weight", float(out.weight.sum()), out.weight.numel())
+        self.add("trust_fired", float((out.gamma < 1).sum()), out.gamma.numel())
+        for key in ("calls", "failures", "seconds"):
+            self.add(f"thinking_{key}" if key != "seconds" else "thinking_s", spent[key])
 
 
-class TemporalBonus:
+class TemporalBonus(Shaper):
     """T-GRPO: alpha to ordered responses with accuracy > 0.1 when p >= mu p~."""
 
     def __init__(self, cfg: ShapingConfig, scale: str = "group"):
-        self.cfg, self.sums, self.scale = cfg, {}, scale
+        super().__init__()
+        self.cfg, self.scale = cfg, scale
         self.warned = scale != "group" or bool(cfg.length_bonus)   # then the bonus counts
 
     def __call__(self, groups, step: int) -> None:
@@ -178,11 +179,9 @@ class TemporalBonus:
             for c, b in zip(g, out.bonus[0].tolist()):
                 c.reward += b
                 c.rewards["temporal"] = b
-            for key, value in (("temporal_fired", float(out.fired[0])),
-                               ("temporal_p", float(out.p[0])),
-                               ("temporal_p_shuffled", float(out.p_shuffled[0]))):
-                s, n = self.sums.get(key, (0.0, 0))
-                self.sums[key] = (s + value, n + 1)
+            self.add("temporal_fired", float(out.fired[0]))
+            self.add("temporal_p", float(out.p[0]))
+            self.add("temporal_p_shuffled", float(out.p_shuffled[0]))
 
     def _warn_if_a_rescaling(self, framed) -> None:
         """Video-R1 #51: when the reward is a binary accuracy alone, the bonus turns a group's
@@ -195,16 +194,13 @@ class TemporalBonus:
                     "whole reward): --scale-rewards group cancels it; --scale-rewards batch, a "
                     "format or length reward keep it (Video-R1 issue #51)")
 
-    def stats(self) -> dict:
-        out, self.sums = self.sums, {}
-        return out
 
-
-class LengthBonus:
+class LengthBonus(Shaper):
     """Video-R1's length reward for correct, in-range responses of groups with > 1 correct."""
 
     def __init__(self, cfg: ShapingConfig):
-        self.cfg, self.sums = cfg, (0.0, 0)
+        super().__init__()
+        self.cfg = cfg
 
     def __call__(self, groups, step: int) -> None:
         low, high = self.cfg.length_range
@@ -215,11 +211,7 @@ class LengthBonus:
             for c, b in zip(g, bonus.tolist()):
                 c.reward += b
                 c.rewards["length"] = b
-            self.sums = (self.sums[0] + float((bonus > 0).sum()), self.sums[1] + len(g))
-
-    def stats(self) -> dict:
-        out, self.sums = {"length_bonus": self.sums} if self.sums[1] else {}, (0.0, 0)
-        return out
+            self.add("length_bonus", float((bonus > 0).sum()), len(g))
 
 
 def shapers(cfg: ShapingConfig, total_steps: int, record_of: dict, scale: str = "group") -> list:

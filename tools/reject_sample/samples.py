@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from thinkpipe.core.drawing.rollout import prompt_for
+from thinkpipe.core.records import media
 from thinkpipe.core.rewards import (finish_reason, reflection, score_record, think_answer,
                                     vilasr_format)
 
@@ -114,10 +115,7 @@ def judge_sample(sample: Sample, record: dict, config, reward_fns) -> None:
 
 
 def _png_ref(image, name: str) -> dict:
-    import io
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=1)
-    return {"path": name, "bytes": buf.getvalue()}
+    return {"path": name, "bytes": media.png_bytes(image, compress_level=1)}
 
 
 def _encode(messages: list[dict], sid: str) -> list[dict]:

@@ -1,13 +1,10 @@
 """Thinking reward (SophiaVL-R1): reply parsing, the grader's prompt, and the three backends."""
-import contextlib
-import http.server
-import json
 import logging
 import socket
-import threading
-import time
 
 import pytest
+
+from ...chat_server import completion, scripted
 
 from thinkpipe.core.errors import UsageError
 from thinkpipe.core.rewards.thinking import RUBRIC, load_thinking_scorer, parse_score, thinking_prompt
@@ -62,42 +59,12 @@ def test_the_prompt_holds_rubric_question_response_and_first_image(red_png):
     assert "Think first" not in turn["content"][1]["text"]
 
 
-@contextlib.contextmanager
-def serve(replies):
-    """A stub chat endpoint: the n-th request gets replies[min(n, last)] — (status, body, delay)."""
-    seen = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            seen.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            status, body, delay = replies[min(len(seen), len(replies)) - 1]
-            time.sleep(delay)
-            with contextlib.suppress(OSError):          # the client may have timed out and gone
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def completion(text):
-    return json.dumps({"choices": [{"message": {"content": text}, "finish_reason": "stop"}]})
-
-
-def test_endpoint_scores_with_the_image_at_temperature_0(red_png):
-    with serve([(200, completion("<answer>0.8</answer>"), 0)]) as (url, seen):
-        scorer = load_thinking_scorer(url, model_name="trm", timeout=5, retries=1)
-        record = {**RECORD, "images": [red_png]}
-        assert scorer.score([(record, RESPONSE), (RECORD, RESPONSE)]) == [0.8, 0.8]
+def test_endpoint_scores_with_the_image_at_temperature_0(red_png, server):
+    srv = server(scripted([(200, completion("<answer>0.8</answer>"), 0)]))
+    url, seen = srv.url, srv.requests
+    scorer = load_thinking_scorer(url, model_name="trm", timeout=5, retries=1)
+    record = {**RECORD, "images": [red_png]}
+    assert scorer.score([(record, RESPONSE), (RECORD, RESPONSE)]) == [0.8, 0.8]
     assert scorer.stats()["calls"] == 2 and scorer.stats()["failures"] == 0
     with_image = next(r for r in seen if isinstance(r["messages"][0]["content"], list))
     part = with_image["messages"][0]["content"][0]
@@ -107,13 +74,14 @@ def test_endpoint_scores_with_the_image_at_temperature_0(red_png):
 
 
 @pytest.mark.parametrize("replies, retries", [
-    ([(200, "this is not json", 0)], 1),
+    ([(200, b"this is not json", 0)], 1),
     ([(200, completion("a fine chain of thought"), 0)], 1),    # unparseable reply
     ([(200, completion("<answer>0.8</answer>"), 2.0)], 1),      # slower than the timeout
-    ([(503, "", 0)], 2),
+    ([(503, b"", 0)], 2),
 ])
-def test_endpoint_failures_score_0_and_are_counted(replies, retries, caplog):
-    with serve(replies) as (url, seen), caplog.at_level(logging.WARNING, "thinkpipe.grpo"):
+def test_endpoint_failures_score_0_and_are_counted(replies, retries, caplog, server):
+    url = server(scripted(replies)).url
+    with caplog.at_level(logging.WARNING, "thinkpipe.grpo"):
         scorer = load_thinking_scorer(url, timeout=1, retries=retries)
         assert scorer.score([(RECORD, RESPONSE)]) == [0.0]
         assert scorer.score([(RECORD, RESPONSE)]) == [0.0]
@@ -121,10 +89,11 @@ def test_endpoint_failures_score_0_and_are_counted(replies, retries, caplog):
     assert len(caplog.records) == 1 and "training goes on" in caplog.text   # warned once
 
 
-def test_endpoint_retries_a_503(caplog):
-    with serve([(503, "", 0), (200, completion("<answer>0.3</answer>"), 0)]) as (url, seen):
-        scorer = load_thinking_scorer(url, timeout=5, retries=2)
-        assert scorer.score([(RECORD, RESPONSE)]) == [0.3]
+def test_endpoint_retries_a_503(caplog, server):
+    srv = server(scripted([(503, b"", 0), (200, completion("<answer>0.3</answer>"), 0)]))
+    url, seen = srv.url, srv.requests
+    scorer = load_thinking_scorer(url, timeout=5, retries=2)
+    assert scorer.score([(RECORD, RESPONSE)]) == [0.3]
     assert len(seen) == 2 and scorer.stats()["failures"] == 0 and not caplog.records
 
 

@@ -6,60 +6,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from ...chat_server import completion
 
 ITEMS = [{"id": f"q{i}", "question": f"Which letter comes {w}?", "options": ["x", "y"],
           "answer": "A"} for i, w in enumerate(["first", "second", "third"])]
 DATA = "".join(json.dumps(r) + "\n" for r in ITEMS).encode()
-
-
-class Server:
-    """A chat-completions server on a free port; `reply(body) -> (status, bytes)` answers."""
-
-    def __init__(self, reply):
-        self.requests: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                status, payload = reply(body)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def completion(text: str, reason: str = "stop") -> bytes:
-    return json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                                    "finish_reason": reason}]}).encode()
-
-
-@pytest.fixture
-def server():
-    made = []
-
-    def start(reply):
-        made.append(Server(reply))
-        return made[-1]
-    yield start
-    for s in made:
-        s.close()
 
 
 def _lines(r):
