@@ -62,6 +62,7 @@ class TinySpec:
     audio_layers: int = 2
     initializer_range: float = 0.2
     seed: int = 0
+    corpus: tuple[str, ...] = ()      # extra tokenizer training text (train_tokenizer's texts)
 
 
 def _token_ids(tok) -> dict:
@@ -215,7 +216,7 @@ def build_tiny(arch: str, output_dir: str, spec: TinySpec = TinySpec()) -> dict:
     if arch not in ARCHS:
         raise ValueError(f"unknown arch {arch!r}; choose one of {', '.join(ARCHS)}")
     tok = _audio_tokenizer(spec) if arch in AUDIO_ARCHS else \
-        train_tokenizer(spec.vocab_size, seed=spec.seed)
+        train_tokenizer(spec.vocab_size, seed=spec.seed, texts=spec.corpus)
     torch.manual_seed(spec.seed)
     model = BUILDERS[arch](spec, tok).eval()
     ids = _token_ids(tok)

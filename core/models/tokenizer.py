@@ -10,6 +10,7 @@ ever out of vocabulary. Training is deterministic for a given vocabulary size.
 """
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Iterator
 
@@ -74,8 +75,10 @@ def corpus(n_lines: int = 6000, seed: int = 0) -> Iterator[str]:
             yield " ".join(rng.choice(["up", "down", "left", "right"]) for _ in range(rng.randint(2, 12)))
 
 
-def train_tokenizer(vocab_size: int = 1024, seed: int = 0):
-    """A PreTrainedTokenizerFast: byte-level BPE, Qwen special tokens, ChatML, left padding."""
+def train_tokenizer(vocab_size: int = 1024, seed: int = 0, texts: tuple[str, ...] = ()):
+    """A PreTrainedTokenizerFast: byte-level BPE, Qwen special tokens, ChatML, left padding.
+    `texts` join the generated corpus (init-model --tokenizer-corpus: a task's own words become
+    whole tokens, as a real tokenizer's would)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -85,7 +88,7 @@ def train_tokenizer(vocab_size: int = 1024, seed: int = 0):
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False)
-    tok.train_from_iterator(corpus(seed=seed), trainer)
+    tok.train_from_iterator(itertools.chain(corpus(seed=seed), texts), trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=EOS, pad_token=PAD,
                                    padding_side="left", model_max_length=4096,
                                    clean_up_tokenization_spaces=False)

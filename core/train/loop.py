@@ -214,19 +214,22 @@ def fit(trainer: Trainer, dataset: Sequence, collate: Callable[[list], dict],
         loss_fn: Callable = data.causal_lm_loss,
         count: Callable[[dict], int] = data.count_tokens,
         lengths: Sequence[int] | None = None,
-        hook: Callable[[checkpoint.TrainerState], dict | None] | None = None
-        ) -> checkpoint.TrainerState:
+        hook: Callable[[checkpoint.TrainerState], dict | None] | None = None,
+        view: Callable[[int], Sequence] | None = None) -> checkpoint.TrainerState:
     """Supervised training to trainer.total_steps; checkpoints on save_steps and at the end.
     With `lengths`, micro-batches group examples of similar length (data.group_by_length);
     `hook(state)` runs after every step and its dict (an evaluation, say) joins that step's
-    metrics line, which is then written whatever logging_steps says."""
+    metrics line, which is then written whatever logging_steps says. `view(epoch)` gives the
+    examples of an epoch (a curriculum: distill-kpod's schedule), the same length as `dataset`;
+    being a function of the epoch, a resumed run sees what the uninterrupted one saw."""
     cfg, info, st = trainer.cfg, trainer.info, trainer.state
     gas, start = cfg.gradient_accumulation_steps, time.perf_counter()
     stream = _positions(len(dataset), cfg, info, st.epoch, st.micro, lengths)
     while st.step < trainer.total_steps:
         t0 = time.perf_counter()
         group = [next(stream) for _ in range(gas)]
-        batches = [_to(collate([dataset[i] for i in idx]), info.device) for _, _, idx in group]
+        batches = [_to(collate([(view(e) if view else dataset)[i] for i in idx]), info.device)
+                   for e, _, idx in group]
         n_global = dist.all_reduce_sum(sum(count(b) for b in batches), info.device)
         seen = dist.all_reduce_sum(sum(int(b["attention_mask"].sum()) for b in batches),
                                    info.device)
