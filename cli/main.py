@@ -34,6 +34,7 @@ COMMANDS = {
     "sft": "sft:sft",
     "grpo": "grpo:grpo",
     "fira-pretrain": "fira_pretrain:fira_pretrain",
+    "distill-kpod": "distill_kpod:distill_kpod",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
          "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]

@@ -78,6 +78,22 @@ thinkpipe init-model --arch qwen2-audio "$out/tiny-audio" -q > /dev/null
 thinkpipe eval --benchmark deaftest --model "$out/tiny-audio" --max-new-tokens 8 "$out/deaftest.jsonl" \
   2>&1 > /dev/null | tail -4
 
+echo "== distill-kpod: token weights, a progressive schedule, a tiny student (KPOD)"
+distill-kpod --make 48 --seed 1 > "$out/arith.jsonl"
+distill-kpod --make 16 --seed 2 > "$out/arith-held.jsonl"
+head -1 "$out/arith.jsonl" | python3 -c "import json,sys; r=json.load(sys.stdin); print(r['question']); print('  rationale:', r['rationale'])"
+distill-kpod --model "$out/tiny-llm" --output-dir "$out/kpod" --num-train-epochs 4 --learning-rate 1e-3 \
+  --per-device-train-batch-size 8 --weighting-epochs 1 --weighting-lr 1e-3 --eval-file "$out/arith-held.jsonl" \
+  --emit-weights "$out/kpod-weights.jsonl" -q "$out/arith.jsonl" > "$out/kpod-metrics.jsonl"
+python3 - "$out/kpod-metrics.jsonl" "$out/kpod-weights.jsonl" <<'PY'
+import json, sys
+ends = [r for r in map(json.loads, open(sys.argv[1])) if "stage" in r]
+for r in ends:
+    print(f"  epoch {r['epoch']:.0f}: stage {r['stage']}, the student generates {r['generated']:.0%} of the steps, held-out loss {r['eval_loss']:.3f}")
+w = json.loads(open(sys.argv[2]).readline())
+print(f"  {w['id']}: {len(w['tokens'])} tokens in {len(w['steps'])} steps, difficulty {[round(d, 2) for d in w['difficulty']]}, input steps per stage {w['inputs']}")
+PY
+
 echo "== train: 6 steps of the shared training loop (python -m thinkpipe.cli.selfcheck)"
 python3 -m thinkpipe.cli.selfcheck --output-dir "$out/selfcheck" --steps 6 | \
   python3 -c "import json,sys; rows=[json.loads(l) for l in sys.stdin]; print('loss', ' -> '.join(f\"{r['loss']:.3f}\" for r in rows))"
