@@ -97,7 +97,8 @@ def test_learned_weights_rank_digits_and_operators_above_fillers(cli, tmp_path):
     common = ["--per-device-train-batch-size", "8", "--learning-rate", "2e-3", "-q",
               str(tmp_path / "train.jsonl")]
     base = cli(["distill-kpod", "--model", str(tmp_path / "tiny"), "--method", "plain",
-                "--output-dir", str(tmp_path / "base"), "--num-train-epochs", "6", *common])
+                "--output-dir", str(tmp_path / "base"), "--num-train-epochs", "6", *common],
+               timeout=600)
     assert base.rc == 0, base.stderr[-2000:]
     fillers = {w for f in FILLERS for w in f.split()}
     for seed in (0, 1):
@@ -105,7 +106,7 @@ def test_learned_weights_rank_digits_and_operators_above_fillers(cli, tmp_path):
         r = cli(["distill-kpod", "--model", str(tmp_path / "base"), "--output-dir",
                  str(tmp_path / f"kpod{seed}"), "--max-steps", "1", "--weighting-epochs", "4",
                  "--weighting-lr", "1e-3", "--seed", str(seed), "--emit-weights", str(out),
-                 *common])
+                 *common], timeout=600)
         assert r.rc == 0, r.stderr[-2000:]
         key, filler = [], []
         for rec in map(json.loads, open(out)):
