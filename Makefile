@@ -51,7 +51,7 @@ bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/sft.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/grpo.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/fira.py
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/kpod.py --gsm8k 128
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/kpod.py --gsm8k 64
 
 man: setup
 	$(BIN)/python man/build.py
