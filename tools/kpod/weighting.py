@@ -27,6 +27,8 @@ import math
 import torch
 from torch import nn
 
+from thinkpipe.core.train import pad_collate
+
 from .rationale import Encoded
 
 
@@ -64,14 +66,11 @@ def gumbel_mask(w: torch.Tensor, temperature: float = 1.0,
     return hard + soft - soft.detach()                                    # (B, L)
 
 
-def pad(rows: list[list[int]], value: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded (B, L) ids and the (B, L) bool mask of real positions."""
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), value, dtype=torch.long)
-    real = torch.zeros((len(rows), width), dtype=torch.bool)
-    for i, r in enumerate(rows):
-        ids[i, :len(r)], real[i, :len(r)] = torch.as_tensor(r, dtype=torch.long), True
-    return ids, real
+def pad(rows: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded (B, L) ids and the (B, L) bool mask of real positions (the loop's
+    pad_collate, padding with 0)."""
+    batch = pad_collate([{"input_ids": r} for r in rows], 0)
+    return batch["input_ids"], batch["attention_mask"].bool()
 
 
 def weights(weighter: TokenWeighter, batch: list[Encoded]) -> torch.Tensor:
