@@ -35,6 +35,7 @@ COMMANDS = {
     "grpo": "grpo:grpo",
     "fira-pretrain": "fira_pretrain:fira_pretrain",
     "distill-kpod": "distill_kpod:distill_kpod",
+    "freekd": "freekd:freekd",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
          "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]
