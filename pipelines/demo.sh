@@ -94,6 +94,18 @@ w = json.loads(open(sys.argv[2]).readline())
 print(f"  {w['id']}: {len(w['tokens'])} tokens in {len(w['steps'])} steps, difficulty {[round(d, 2) for d in w['difficulty']]}, input steps per stage {w['inputs']}")
 PY
 
+echo "== freekd: two GCNs teach each other, the direction per node chosen by RL (FreeKD)"
+# Cora when the project's shared data is here (one seed of bench/freekd.py), else a synthetic graph
+cora=../shared/data/planetoid
+if [ -f "$cora/ind.cora.x" ]; then graph="--planetoid $cora --name cora"; epochs=200
+else graph="--synthetic 400"; epochs=60; fi
+echo "  graph: $graph"
+for mode in base freekd; do
+  freekd $graph --mode "$mode" --epochs "$epochs" --log-every 20 --metrics "$out/freekd-$mode.jsonl" -q \
+    > "$out/freekd-$mode-pred.jsonl"
+  tail -1 "$out/freekd-$mode.jsonl" | python3 -c "import json,sys; s=json.load(sys.stdin); print(f\"  {s['mode']}: test accuracy {s['test_acc_mean']:.1%} (phi {s['nets']['phi']['test_acc_mean']:.1%}, psi {s['nets']['psi']['test_acc_mean']:.1%})\")"
+done
+
 echo "== train: 6 steps of the shared training loop (python -m thinkpipe.cli.selfcheck)"
 python3 -m thinkpipe.cli.selfcheck --output-dir "$out/selfcheck" --steps 6 | \
   python3 -c "import json,sys; rows=[json.loads(l) for l in sys.stdin]; print('loss', ' -> '.join(f\"{r['loss']:.3f}\" for r in rows))"
