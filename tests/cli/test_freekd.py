@@ -27,7 +27,7 @@ def synthetic_run(tmp_path_factory):
 def test_predictions_on_stdout_and_a_summary_last_in_the_metrics(synthetic_run):
     r, rows = synthetic_run
     preds = [json.loads(x) for x in r.out.splitlines()]
-    assert len(preds) == 300 and {p["split"] for p in preds} == {"train", "val", "test"}
+    assert len(preds) == 300 and {p["split"] for p in preds} == {"train", "val", "test", None}
     assert set(preds[0]) == {"id", "label", "split", "pred", "teacher"}
     assert set(preds[0]["pred"]) == {"phi", "psi"} and preds[0]["teacher"] in ("phi", "psi")
     summary = rows[-1]
@@ -98,6 +98,9 @@ def test_bad_input_is_named_by_file_and_line(tmp_path):
     assert r.rc == 65 and "bad.tsv:2" in r.stderr
     r = run(["freekd", "--edges", str(tmp_path / "edges.tsv")], b"")
     assert r.rc == 65 and "no node records" in r.stderr
+    only_train = _records(tmp_path).replace(b'"val"', b'"train"').replace(b'"test"', b'"train"')
+    r = run(["freekd", "--edges", str(tmp_path / "edges.tsv")], only_train)
+    assert r.rc == 2 and "no val nodes" in r.stderr
     r = run(["freekd", "--planetoid", str(tmp_path)])
     assert r.rc == 66 and "ind.cora" in r.stderr
     r = run(["freekd"])

@@ -137,8 +137,8 @@ def synthetic(n: int = 700, classes: int = 7, features: int = 300, seed: int = 0
               degree: float = 4.0, homophily: float = 0.8) -> Data:
     """A Cora-like graph: a stochastic block model (`homophily` of each node's edges inside its
     class, mean degree `degree`) with sparse binary bag-of-words features, each class drawing a
-    third of its words from its own topic; Planetoid's split shape (20 per class train, then
-    val and test)."""
+    third of its words from its own topic; Planetoid's split shape (20 per class train, fewer
+    below 700 nodes, then val and test)."""
     g = torch.Generator().manual_seed(seed)
     y = torch.randint(classes, (n,), generator=g)
     m = int(n * degree / 2)
@@ -158,7 +158,8 @@ def synthetic(n: int = 700, classes: int = 7, features: int = 300, seed: int = 0
         x[i, words] = 1.0
     split = torch.full((n,), -1)
     order = torch.randperm(n, generator=g)
-    train = torch.cat([order[y[order] == c][:20] for c in range(classes)])
+    per_class = max(1, min(20, n // (5 * classes)))   # 20 from 700 nodes up, fewer below
+    train = torch.cat([order[y[order] == c][:per_class] for c in range(classes)])
     split[train] = 0
     rest = order[split[order] == -1]
     n_val, n_test = min(500, n // 5), min(1000, n * 2 // 5)

@@ -80,8 +80,10 @@ def prepare(data, cfg):
     """(data, cfg, views) ready to run: features normalised, every per-network field of cfg
     resolved for the graph, the views parsed. ValueError when they do not fit the graph."""
     from .views import parse
-    if not bool(data.train_mask.any()):
-        raise ValueError("the graph has no training nodes (split \"train\")")
+    for split, why in (("train", "to learn from"), ("val", "to choose each network's epoch"),
+                       ("test", "to report accuracy on")):
+        if not bool(data[f"{split}_mask"].any()):
+            raise ValueError(f"the graph has no {split} nodes (split \"{split}\") {why}")
     cfg = cfg.resolved(int(data.y.max()) + 1)
     if cfg.normalize_features:
         data = data.clone()
