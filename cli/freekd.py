@@ -31,25 +31,31 @@ neighbours, is propagated too), each with its own reward; node-level KD on the s
 after the FC layer, structure-level KD on the embeddings before it; transfer in both
 directions within one step. FreeKD++: several GNNs on several views of the graph.
 
-Our choices, each an option: the node state is each network's predicted distribution, its
-cross-entropy on labelled nodes (0 elsewhere), its entropy and a learned projection of its
-embedding, plus the labelled flag; the structure state adds the one-hot node action; both
-policies are 2-layer MLPs (--agent-hidden) trained by REINFORCE with a moving baseline and
-standardised advantages (--baseline-momentum, --entropy-coef), a step every --agent-every
-epochs; the node reward (--reward gap) is the teacher's probability of the label (labelled
-nodes) or its largest probability (elsewhere) minus the receivers', the structure reward the
-same averaged over the node's neighbourhood; --reward loss-drop is the receiving network's
-loss reduction on the node over the step (cross-entropy where labelled, KL to the teacher
-elsewhere): one step moves every node's loss, so its per-node signal is noisy, and on a toy
-graph whose better network is known it gave 78% of the nodes the right teacher after 100
-epochs against gap's 99% (tests/tools/freekd/test_agent.py's graph); node KD is tau^2 KL at --temperature, structure KD is LSP's
-(Yang et al. 2020) KL between softmaxes of centre-neighbour similarities (--kernel,
---structure-temperature). FreeKD++ (K networks, --networks or one per --views entry): one
-judge picks each node's teacher among the K (a categorical policy; for K = 2 it is FreeKD's
-Bernoulli) and every other network learns from it; default views are the original graph,
-feature masking and edge dropping (drawn anew each epoch, training only); a view may also be
-a PyG saved graph of the same nodes. --judge random replaces the policies by coin flips (the
-ablation that shows what the RL adds).
+Our choices, each an option. State: each network's predicted distribution, its
+cross-entropy on labelled nodes (0 elsewhere) and its entropy, plus the labelled flag, each
+column standardised over the nodes, then a learned projection of each network's normalised
+embedding; the structure state adds the one-hot node action. Policies: 2-layer MLPs
+(--agent-hidden) trained by REINFORCE with a moving baseline and standardised advantages
+(--baseline-momentum, --entropy-coef), a step every --agent-every epochs.
+
+Rewards (--reward). gap, the default: the teacher's probability of the label (labelled nodes)
+or its largest probability (elsewhere) minus the receivers'; passing the structure earns the
+same advantage averaged over the node's neighbourhood, not passing it earns 0 (so the
+structure reward depends on the structure action). loss-drop: the receiving network's loss
+reduction on the node over the step (cross-entropy where labelled, KL to the teacher
+elsewhere), over the neighbourhood for the structure. One step moves every node's loss, so
+loss-drop's per-node signal is noisy: on a toy graph whose better network is known it gave
+78% of the nodes the right teacher after 100 epochs against gap's 99%
+(tests/tools/freekd/test_agent.py's graph).
+
+Losses: node KD is tau^2 KL at --temperature; structure KD is LSP's (Yang et al. 2020) KL
+between softmaxes of centre-neighbour similarities (--kernel, --structure-temperature).
+FreeKD++ (K networks, --networks or one per --views entry): one judge picks each node's
+teacher among the K (a categorical policy; for K = 2 it is FreeKD's Bernoulli) and every other
+network learns from it; the default views are the original graph, feature masking and edge
+dropping (drawn anew each epoch, training only); a view may also be a PyG saved graph of the
+same nodes. --judge random replaces the policies by coin flips: the ablation that shows what
+the RL adds.
 
 Protocol: full-batch training, Adam (lr 0.01, weight decay 5e-4), dropout 0.5, 200 epochs,
 row-normalised features, and for each network the test accuracy at its best validation epoch

@@ -95,9 +95,9 @@ print(f"  {w['id']}: {len(w['tokens'])} tokens in {len(w['steps'])} steps, diffi
 PY
 
 echo "== freekd: two GCNs teach each other, the direction per node chosen by RL (FreeKD)"
-# Cora when the project's shared data is here (one seed of bench/freekd.py), else a synthetic graph
+# Cora when the project's shared data is here (100 epochs, one seed), else a synthetic graph
 cora=../shared/data/planetoid
-if [ -f "$cora/ind.cora.x" ]; then graph="--planetoid $cora --name cora"; epochs=200
+if [ -f "$cora/ind.cora.x" ]; then graph="--planetoid $cora --name cora"; epochs=100
 else graph="--synthetic 400"; epochs=60; fi
 echo "  graph: $graph"
 for mode in base freekd; do
