@@ -8,6 +8,7 @@ import typer
 
 from .options import (Config, Format, Inputs, Limit, OnError, Output, ProgressEvery, Quiet, Seed,
                       Shard, Verbose)
+from .options import panel_option as _opt
 from .runner import guard, records, usage_errors
 from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
@@ -80,10 +81,6 @@ class Calculator(str, Enum):
 class ClusterOn(str, Enum):
     embeddings = "embeddings"
     tfidf = "tfidf"
-
-
-def _opt(flag, panel, help, **kw):
-    return typer.Option(flag, rich_help_panel=panel, help=help, **kw)
 
 
 def distill_kpod(

@@ -4,9 +4,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Optional
 
-import typer
-
 from .options import Config, Format, Inputs, Output, ProgressEvery, Quiet, Seed, Verbose
+from .options import panel_option as _opt
 from .runner import guard, records, usage_errors
 
 GRAPH, NETS, KD, JUDGE, RUNS = ("Graph", "Networks", "Distillation", "Knowledge judge (RL)",
@@ -94,10 +93,6 @@ class Reward(str, Enum):
 class JudgeKind(str, Enum):
     rl = "rl"
     random = "random"
-
-
-def _opt(flag, panel, help, **kw):
-    return typer.Option(flag, rich_help_panel=panel, help=help, **kw)
 
 
 def _list(text: str | None) -> tuple:

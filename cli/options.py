@@ -109,3 +109,8 @@ def frame_options(panel: str) -> tuple:
     fps = Annotated[float, typer.Option("--fps", min=0.01, rich_help_panel=panel,
                                         help="Frames a second sampled from a video.")]
     return max_frames, fps
+
+
+def panel_option(flag: str, panel: str, help: str, **kw):
+    """A command's own option, shown under its help panel: `panel_option("--alpha", PANEL, "...")`."""
+    return typer.Option(flag, rich_help_panel=panel, help=help, **kw)
