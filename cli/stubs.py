@@ -19,14 +19,10 @@ PLANNED = {
            "on assistant turns only; single process, torchrun or DeepSpeed ZeRO 0-3.",
     "grpo": "Group-relative policy optimisation (GRPO, DAPO, Dr. GRPO, Trust-GRPO, T-GRPO) with "
             "multi-turn drawing tools; metrics as JSONL on stdout, rollouts as records.",
-    "distill-kpod": "Keypoint-based progressive chain-of-thought distillation (KPOD) from teacher "
-                    "rationales into a small language model.",
     "distill-plankd": "Distil an end-to-end motion planner into a smaller one (PlanKD): "
                       "planning-relevant feature distillation and safety-aware waypoint attention.",
     "pudnet-predict": "Predict the parameters of a ConvNet for an unseen dataset in one forward "
                       "pass (PudNet).",
-    "freekd": "Free-direction knowledge distillation between two graph neural networks, the "
-              "direction chosen per node by hierarchical reinforcement learning (FreeKD/FreeKD++).",
     "fira-pretrain": "Pretrain a LLaMA-style model with the Fira optimizer (full-rank training "
                      "under a low-rank optimizer state), or GaLore/AdamW as baselines.",
     "eval": "Score predictions against gold answers with rule-first verifiers: every item gets a "

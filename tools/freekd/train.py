@@ -12,7 +12,7 @@ Model selection is Planetoid's: each network's test accuracy at its best validat
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -36,7 +36,6 @@ class RunResult:
     best: list[Best]
     seconds_per_epoch: float
     teacher: torch.Tensor | None = None           # (N,) greedy a1 at the end (judge modes)
-    metrics: list[dict] = field(default_factory=list)
 
 
 def _accuracy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
