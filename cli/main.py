@@ -36,6 +36,7 @@ COMMANDS = {
     "fira-pretrain": "fira_pretrain:fira_pretrain",
     "distill-kpod": "distill_kpod:distill_kpod",
     "freekd": "freekd:freekd",
+    "pudnet-predict": "pudnet_predict:pudnet_predict",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
          "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]

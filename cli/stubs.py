@@ -21,8 +21,6 @@ PLANNED = {
             "multi-turn drawing tools; metrics as JSONL on stdout, rollouts as records.",
     "distill-plankd": "Distil an end-to-end motion planner into a smaller one (PlanKD): "
                       "planning-relevant feature distillation and safety-aware waypoint attention.",
-    "pudnet-predict": "Predict the parameters of a ConvNet for an unseen dataset in one forward "
-                      "pass (PudNet).",
     "fira-pretrain": "Pretrain a LLaMA-style model with the Fira optimizer (full-rank training "
                      "under a low-rank optimizer state), or GaLore/AdamW as baselines.",
     "eval": "Score predictions against gold answers with rule-first verifiers: every item gets a "
