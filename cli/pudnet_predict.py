@@ -40,7 +40,8 @@ Our choices. Classification head: a cosine prototype head with a learnable tempe
 support features of the predicted network, so any classes can be classified. Objective:
 episodic (N-way tasks; the predicted network's query cross-entropy trains the hypernetwork;
 the paper's auxiliary objectives are not known). Pooling: class-aware (mean per class, then
-over classes; --pool image is the release's mean over images). The start input and per-layer
+over classes; --pool spread adds the std of the class means; --pool image is the release's
+mean over images). The start input and per-layer
 mixing weights are learned (release: a fixed random vector, a fixed 0.1); the encoder ends in
 LayerNorm (release: BatchNorm1d); kernels are scaled by sqrt(2 / fan_in); biases are emitted
 where a conv has one (--norm none, the U-Net's last conv). Normalisation statistics are the
@@ -89,6 +90,7 @@ class Task(str, Enum):
 
 class Pool(str, Enum):
     klass = "class"
+    spread = "spread"
     image = "image"
 
 
@@ -149,7 +151,8 @@ def pudnet_predict(
                                     min=1)] = 8,
     mix: Annotated[float, _opt("--mix", HYPER, "Initial per-layer mixing weight.", min=0.0,
                                max=1.0)] = 0.1,
-    pool: Annotated[Pool, _opt("--pool", HYPER, "class (mean of class means) or image.")] = Pool.klass,
+    pool: Annotated[Pool, _opt("--pool", HYPER, "class (mean of class means), spread (plus "
+                               "their std) or image (mean of images).")] = Pool.klass,
     episodes: Annotated[int, _opt("--episodes", TRAIN, "Meta-training episodes.", min=1)] = 1000,
     ways: Annotated[int, _opt("--ways", TRAIN, "Classes per episode.", min=1)] = 5,
     lr: Annotated[float, _opt("--lr", TRAIN, "Adam learning rate.", min=0.0)] = 1e-3,
@@ -232,7 +235,8 @@ def _train(load_data, o: dict) -> None:
             norm=o["norm"], image_size=o["image_size"], channels=o["channels"], embed=o["embed"],
             gru_layers=o["gru_layers"], gen_hidden=o["gen_hidden"], mix=o["mix"],
             pool=o["pool"].value, episodes=o["episodes"], ways=o["ways"], shots=o["shots"] or 10,
-            queries=15 if o["queries"] is None else o["queries"], lr=o["lr"], beta1=o["beta1"], sigma=o["sigma"] / 255,
+            queries=15 if o["queries"] is None else o["queries"], lr=o["lr"], beta1=o["beta1"],
+            sigma=o["sigma"] / 255,
             mask_ratio=o["mask_ratio"], mask_window=o["mask_window"],
             eval_every=o["eval_every"], eval_tasks=o["eval_tasks"],
             checkpoint_every=o["checkpoint_every"], log_every=o["log_every"], seed=o["seed"])

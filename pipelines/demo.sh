@@ -106,6 +106,14 @@ for mode in base freekd; do
   tail -1 "$out/freekd-$mode.jsonl" | python3 -c "import json,sys; s=json.load(sys.stdin); print(f\"  {s['mode']}: test accuracy {s['test_acc_mean']:.1%} (phi {s['nets']['phi']['test_acc_mean']:.1%}, psi {s['nets']['psi']['test_acc_mean']:.1%})\")"
 done
 
+echo "== pudnet-predict: a hypernetwork predicts a ConvNet for digits it never trained on (PudNet)"
+# meta-train on digits 0-5 (scikit-learn's bundled 8x8 digits at 16x16), then predict a network
+# for 5,6,7,8,9 from 5 images per class, against Adam from scratch on the same 25 images
+pudnet-predict train --data digits --classes 0,1,2,3,4,5 --val-classes 5,6,7,8,9 --image-size 16 \
+  --shots 5 --episodes 200 --eval-every 200 --log-every 100 -q -o "$out/pudnet-hyper.pt" > "$out/pudnet-metrics.jsonl"
+pudnet-predict --hyper "$out/pudnet-hyper.pt" --data digits --classes 5,6,7,8,9 --shots 5 --eval \
+  --baseline sgd --steps 100 -o "$out/pudnet-weights.safetensors" -q | python3 -c "import json,sys; s=json.load(sys.stdin); print(f\"  predicted: {s['accuracy']:.1%} in {s['predict_seconds']*1000:.0f} ms; SGD {s['baseline_steps']} steps: {s['baseline_accuracy']:.1%} in {s['baseline_seconds']:.2f} s (chance {s['chance']:.0%})\")"
+
 echo "== train: 6 steps of the shared training loop (python -m thinkpipe.cli.selfcheck)"
 python3 -m thinkpipe.cli.selfcheck --output-dir "$out/selfcheck" --steps 6 | \
   python3 -c "import json,sys; rows=[json.loads(l) for l in sys.stdin]; print('loss', ' -> '.join(f\"{r['loss']:.3f}\" for r in rows))"

@@ -40,7 +40,7 @@ class PudNetConfig:
     gru_layers: int = 2                  # G: stacked GRU layers (the dataset embedding is G*d)
     gen_hidden: int = 8                  # m: each generator's hidden channels (released: 8)
     mix: float = 0.1                     # a_l's initial value (released: skt_a = 0.1)
-    pool: str = "class"                  # hyper.POOLS entry: class (mean of class means) | image
+    pool: str = "class"                  # hyper.POOLS entry: class (mean of class means) | spread | image
     episodes: int = 1000                 # meta-training episodes (one optimiser step each)
     ways: int = 5                        # N classes per episode
     shots: int = 10                      # K support images per class

@@ -41,7 +41,17 @@ def image_mean(e: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return e.mean(0)
 
 
-POOLS = {"class": class_mean, "image": image_mean}
+def class_spread(e: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The mean of the class means and their spread (std over classes), added: what sets this
+    task's classes apart, not only where they sit. e (n, D) -> (D,)"""
+    classes, y = torch.unique(y, return_inverse=True)
+    sums = e.new_zeros(len(classes), e.shape[1]).index_add_(0, y, e)
+    means = sums / torch.bincount(y, minlength=len(classes)).clamp_min(1)[:, None]   # (C, D)
+    spread = means.std(0, unbiased=False) if len(classes) > 1 else torch.zeros_like(means[0])
+    return means.mean(0) + spread
+
+
+POOLS = {"class": class_mean, "image": image_mean, "spread": class_spread}
 
 
 class DatasetEncoder(nn.Module):

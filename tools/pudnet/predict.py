@@ -69,14 +69,16 @@ def load_hyper(path: str) -> tuple[PudNet, object, dict]:
 
 
 @torch.no_grad()
-def predict(hyper: PudNet, cfg, xs: torch.Tensor, ys: torch.Tensor,
-            classes: int) -> tuple[dict, dict, float]:
+def predict(hyper: PudNet, cfg, xs: torch.Tensor, ys: torch.Tensor, classes: int,
+            sketch: tuple | None = None) -> tuple[dict, dict, float]:
     """(state_dict of the plain target, its spec, seconds) from a support set xs (n, C, S, S)
-    with labels ys in 0..classes-1 (denoising: labels unused)."""
+    with labels ys in 0..classes-1 (denoising: labels unused). `sketch`, an (images, labels)
+    pair, makes the kernels from another set than the statistics and prototypes: the control
+    that shows whether the kernels depend on the data they were predicted for."""
     start = time.perf_counter()
     spec = cfg.spec(classes)
     net = build(spec, plain=False)
-    params = hyper(xs, ys)
+    params = hyper(*(sketch or (xs, ys)))
     with support_rows(net, len(xs)) as norms:
         kwargs = {} if spec["arch"] == "unet" else {"head": False}
         out = functional_call(net, params, (xs,), kwargs, strict=False)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from thinkpipe.tools.pudnet import PudNetConfig
-from thinkpipe.tools.pudnet.hyper import class_mean
+from thinkpipe.tools.pudnet.hyper import class_mean, class_spread
 from thinkpipe.tools.pudnet.predict import build_hyper
 from thinkpipe.tools.pudnet.targets import build
 
@@ -34,6 +34,7 @@ def test_class_mean_weighs_classes_equally():
     e = torch.tensor([[0.0], [0.0], [0.0], [4.0]])
     y = torch.tensor([0, 0, 0, 1])
     assert float(class_mean(e, y)) == 2.0     # the image mean would be 1.0
+    assert float(class_spread(e, y)) == 4.0   # class means 0 and 4: mean 2 + std 2
 
 
 def test_kernels_depend_on_the_support_set_not_on_its_order():
