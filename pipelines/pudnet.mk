@@ -23,7 +23,7 @@ all: $(OUT)/hyper.pt
 	  pudnet-predict --hyper $< --data $(DATA) --classes $$t --shots $(SHOTS) --eval -q \
 	    --baseline sgd --steps $(STEPS) -o $(OUT)/weights-$$(echo $$t | tr , -).safetensors | \
 	  python3 -c "import json,sys; s=json.load(sys.stdin); print(f\"{'$(DATA)'.split('/')[-1]} {s['classes']}: predicted {s['accuracy']:.1%} in {1000*s['predict_seconds']:.0f} ms, \" \
-	    f\"SGD {s['baseline_steps']} steps {s['baseline_accuracy']:.1%} in {s['baseline_seconds']:.1f} s ({s['speedup']:.0f}x slower)\")"; \
+	    f\"SGD {s['baseline_steps']} steps {s['baseline_accuracy']:.1%} in {s['baseline_seconds']:.1f} s ({s['speedup']:.0f}x the time)\")"; \
 	done
 	@pudnet-predict --hyper $< --data $(INTER) --classes 0,1,2,3,4 --shots $(SHOTS) --eval -q \
 	  --baseline sgd --steps $(STEPS) | python3 -c "import json,sys; s=json.load(sys.stdin); \
