@@ -61,7 +61,9 @@ predict seconds. predict_seconds covers the hypernetwork pass and the support pa
 the statistics and prototypes, not reading the data.
 
 Files. train -o writes a checkpoint (torch.save; load only files you trust) rewritten every
---checkpoint-every episodes and on Ctrl-C; --resume continues it. Prediction -o writes
+--checkpoint-every episodes and on Ctrl-C; --resume continues it; --keep-best FILE also
+keeps the checkpoint of the best validation so far (meta-training on few classes overfits
+them: see bench/RESULTS.md). Prediction -o writes
 .safetensors whose metadata holds the target spec and class names: tools.pudnet.load_weights
 rebuilds the plain network. stdout: train writes metrics JSONL (or --metrics FILE); predict
 writes one record per held-out image with --emit-predictions ({id, split, label, pred,
@@ -165,6 +167,9 @@ def pudnet_predict(
     log_every: Annotated[int, _opt("--log-every", TRAIN, "A metrics line every N episodes.",
                                    min=1)] = 10,
     resume: Annotated[bool, _opt("--resume", TRAIN, "Continue the checkpoint at -o.")] = False,
+    keep_best: Annotated[Optional[str], _opt("--keep-best", TRAIN, "Also write the hypernetwork "
+                                             "here whenever validation improves.",
+                                             metavar="FILE")] = None,
     metrics: Annotated[Optional[str], _opt("--metrics", TRAIN, "Metrics JSONL here instead of "
                                            "stdout.", metavar="FILE")] = None,
     sigma: Annotated[float, _opt("--sigma", DENOISE, "Noise std on the 0-255 scale.",
@@ -244,6 +249,6 @@ def _train(load_data, o: dict) -> None:
     log_to = Metrics(o["metrics"])
     try:
         train_command(data, cfg, _list(o["classes"]), _list(o["val_classes"]), o["output"],
-                      log_to, o["resume"])
+                      log_to, o["resume"], o["keep_best"])
     finally:
         log_to.close()

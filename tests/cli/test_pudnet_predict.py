@@ -23,7 +23,8 @@ def _rows(text: str) -> list[dict]:
 def hyper(tmp_path_factory):
     path = tmp_path_factory.mktemp("pudnet") / "hyper.pt"
     r = run(TRAIN + ["--classes", "0,1,2,3,4,5", "--val-classes", "5,6,7,8,9", "--episodes",
-                     "200", "-o", str(path)])
+                     "200", "-o", str(path), "--eval-every", "50",
+                     "--keep-best", str(path.with_name("best.pt"))])
     assert r.rc == 0, r.stderr
     return path, _rows(r.text)
 
@@ -31,8 +32,11 @@ def hyper(tmp_path_factory):
 def test_train_writes_metrics_on_stdout_and_the_checkpoint(hyper):
     path, rows = hyper
     assert [r["step"] for r in rows] == [50, 100, 150, 200] and path.exists()
-    assert "val_accuracy" in rows[1] and "val_accuracy" not in rows[0]
-    assert all(0 <= r["accuracy"] <= 1 for r in rows)
+    assert all(0 <= r["accuracy"] <= 1 and "val_accuracy" in r for r in rows)
+    import torch
+    best = torch.load(path.with_name("best.pt"), weights_only=False)
+    top = max(rows, key=lambda r: r["val_accuracy"])
+    assert best["best"]["val_accuracy"] == top["val_accuracy"] and best["episode"] == top["step"]
 
 
 def test_eval_with_the_baseline_in_one_summary_record(hyper):

@@ -26,7 +26,7 @@ def _classes(data, wanted: list[str]) -> list[int]:
 
 
 def train_command(data, cfg, classes: list[str], val_classes: list[str], output: str,
-                  metrics, resume: bool) -> dict:
+                  metrics, resume: bool, best: str | None = None) -> dict:
     """Meta-train on tasks over `classes` (default: all), validating on `val_classes`
     (default: the same classes' test split)."""
     train_c = _classes(data, classes)
@@ -44,7 +44,9 @@ def train_command(data, cfg, classes: list[str], val_classes: list[str], output:
                              "same ones (only --episodes may change)")
     elif resume:
         log.info("--resume: no %s yet, starting fresh", output)
-    return meta_train(data, train_c, val_c, cfg, output, metrics, state)
+    if best and not cfg.eval_every:
+        raise UsageError("--keep-best needs validation: --eval-every N")
+    return meta_train(data, train_c, val_c, cfg, output, metrics, state, best)
 
 
 def _support(data, classes, shots, queries, seed, task):

@@ -57,9 +57,9 @@ def _state(episode: int, opt, rng, gen, classes, val_classes, names) -> dict:
 
 
 def meta_train(data, classes: list[int], val_classes: list[int], cfg, output: str, metrics,
-               resume: dict | None = None) -> dict:
-    """Train a hypernetwork on tasks over `classes` of `data`; write it to `output`. Returns the
-    last validation row."""
+               resume: dict | None = None, best: str | None = None) -> dict:
+    """Train a hypernetwork on tasks over `classes` of `data`; write it to `output` (and to
+    `best` whenever validation improves). Returns the last validation row."""
     torch.manual_seed(cfg.seed)
     hyper, spec = build_hyper(cfg)
     net = build(spec, plain=False)
@@ -75,7 +75,9 @@ def meta_train(data, classes: list[int], val_classes: list[int], cfg, output: st
     progress = current()
     progress.begin("episodes", total=cfg.episodes, done=start)
     row, clock, episode = {}, time.perf_counter(), start
-    saved = lambda: _state(episode, opt, rng, gen, classes, val_classes, data.names)  # noqa: E731
+    best_score = (resume or {}).get("best_score", -1e9)
+    saved = lambda: {**_state(episode, opt, rng, gen, classes, val_classes, data.names),  # noqa: E731
+                     "best_score": best_score}
     try:
         hyper.train()
         for episode in range(start + 1, cfg.episodes + 1):
@@ -87,6 +89,10 @@ def meta_train(data, classes: list[int], val_classes: list[int], cfg, output: st
             row = _log_row(episode, loss, acc, hyper, net, data, val_classes, cfg, clock)
             if row:
                 metrics.log(row)
+            score = _score(row)
+            if best and score is not None and score > best_score:
+                best_score = score
+                save_hyper(best, hyper, cfg, {**saved(), "best": row})
             if cfg.checkpoint_every and episode % cfg.checkpoint_every == 0:
                 save_hyper(output, hyper, cfg, saved())
     except KeyboardInterrupt:
@@ -98,6 +104,13 @@ def meta_train(data, classes: list[int], val_classes: list[int], cfg, output: st
     save_hyper(output, hyper, cfg, saved())
     progress.end()
     return row
+
+
+def _score(row: dict) -> float | None:
+    """A validation row's score, higher is better: accuracy, else minus the loss."""
+    if "val_loss" not in row:
+        return None
+    return row.get("val_accuracy", -row["val_loss"])
 
 
 def _log_row(episode, loss, acc, hyper, net, data, val_classes, cfg, clock) -> dict:
