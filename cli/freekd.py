@@ -5,6 +5,7 @@ from enum import Enum
 from typing import Annotated, Optional
 
 from .options import Config, Format, Inputs, Output, ProgressEvery, Quiet, Seed, Verbose
+from .options import comma_list as _list
 from .options import panel_option as _opt
 from .runner import guard, records, usage_errors
 
@@ -93,10 +94,6 @@ class Reward(str, Enum):
 class JudgeKind(str, Enum):
     rl = "rl"
     random = "random"
-
-
-def _list(text: str | None) -> tuple:
-    return tuple(p.strip() for p in text.split(",") if p.strip()) if text else ()
 
 
 def freekd(

@@ -111,6 +111,11 @@ def frame_options(panel: str) -> tuple:
     return max_frames, fps
 
 
+def comma_list(text: str | None) -> tuple:
+    """`a, b,c` -> ("a", "b", "c"); None or "" -> ()."""
+    return tuple(p.strip() for p in text.split(",") if p.strip()) if text else ()
+
+
 def panel_option(flag: str, panel: str, help: str, **kw):
     """A command's own option, shown under its help panel: `panel_option("--alpha", PANEL, "...")`."""
     return typer.Option(flag, rich_help_panel=panel, help=help, **kw)

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .options import Config, Format, OnError, ProgressEvery, Quiet, Seed, Verbose
+from .options import comma_list as _list
 from .options import panel_option as _opt
 from .runner import guard, records, usage_errors
 
@@ -98,10 +99,6 @@ class Pool(str, Enum):
 
 class Baseline(str, Enum):
     sgd = "sgd"
-
-
-def _list(text: Optional[str]) -> list[str]:
-    return [p.strip() for p in text.split(",") if p.strip()] if text else []
 
 
 def _loader(data: str, on_error: str):

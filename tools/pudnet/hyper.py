@@ -26,14 +26,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .maths import prototypes
+
+
+def _class_means(e: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The mean of each class present in y, whatever its labels. e (n, D) -> (C, D)"""
+    classes, y = torch.unique(y, return_inverse=True)             # (C,), (n,)
+    return prototypes(e, y, len(classes))
+
 
 def class_mean(e: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean per class, then over classes: each class weighs the same whatever its size.
     e (n, D), y (n,) -> (D,)"""
-    classes, y = torch.unique(y, return_inverse=True)             # (C,), (n,)
-    sums = e.new_zeros(len(classes), e.shape[1]).index_add_(0, y, e)   # (C, D)
-    counts = torch.bincount(y, minlength=len(classes)).clamp_min(1)    # (C,)
-    return (sums / counts[:, None]).mean(0)
+    return _class_means(e, y).mean(0)
 
 
 def image_mean(e: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -44,10 +49,8 @@ def image_mean(e: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 def class_spread(e: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The mean of the class means and their spread (std over classes), added: what sets this
     task's classes apart, not only where they sit. e (n, D) -> (D,)"""
-    classes, y = torch.unique(y, return_inverse=True)
-    sums = e.new_zeros(len(classes), e.shape[1]).index_add_(0, y, e)
-    means = sums / torch.bincount(y, minlength=len(classes)).clamp_min(1)[:, None]   # (C, D)
-    spread = means.std(0, unbiased=False) if len(classes) > 1 else torch.zeros_like(means[0])
+    means = _class_means(e, y)                                    # (C, D)
+    spread = means.std(0, unbiased=False) if len(means) > 1 else torch.zeros_like(means[0])
     return means.mean(0) + spread
 
 

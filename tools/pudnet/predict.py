@@ -39,10 +39,15 @@ def build_hyper(cfg) -> tuple[PudNet, dict]:
 
 def save_hyper(path: str, hyper: PudNet, cfg, extra: dict) -> None:
     """hyper.pt, written to a temporary name and renamed (a kill never leaves half a file)."""
+    _atomic(path, lambda tmp: torch.save({"format": FORMAT, "config": dataclasses.asdict(cfg),
+                                          "state": hyper.state_dict(), **extra}, tmp))
+
+
+def _atomic(path: str, write) -> None:
+    """write(temporary name), then rename it to path; OutputError naming path on failure."""
     tmp = f"{path}.tmp{os.getpid()}"
     try:
-        torch.save({"format": FORMAT, "config": dataclasses.asdict(cfg),
-                    "state": hyper.state_dict(), **extra}, tmp)
+        write(tmp)
         os.replace(tmp, path)
     except OSError as e:
         if os.path.exists(tmp):
@@ -101,14 +106,8 @@ def realise(state: dict, spec: dict) -> torch.nn.Module:
 def save_weights(path: str, state: dict, spec: dict, names: list) -> None:
     from safetensors.torch import save_file
     meta = {"format": FORMAT, "spec": json.dumps(spec), "classes": json.dumps(names)}
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        save_file({k: v.contiguous() for k, v in state.items()}, tmp, metadata=meta)
-        os.replace(tmp, path)
-    except OSError as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise OutputError(f"{path}: cannot write: {e.strerror}") from None
+    _atomic(path, lambda tmp: save_file({k: v.contiguous() for k, v in state.items()}, tmp,
+                                        metadata=meta))
 
 
 def load_weights(path: str) -> tuple[torch.nn.Module, list]:

@@ -117,7 +117,7 @@ def _score(net, task, cfg, seed) -> dict:
 def _records(data, task, names, scores):
     for i, at in enumerate(task.query_index):
         row = {"id": data.ids[at], "split": str(data.split[at])}
-        if len(names) and task.yq.numel() and "accuracy" in scores["summary"]:
+        if "accuracy" in scores["summary"]:
             pred, p = scores["each"][i]
             row.update(label=names[int(task.yq[i])], pred=names[pred], score=round(p, 5))
         else:
