@@ -37,6 +37,7 @@ COMMANDS = {
     "distill-kpod": "distill_kpod:distill_kpod",
     "freekd": "freekd:freekd",
     "pudnet-predict": "pudnet_predict:pudnet_predict",
+    "distill-plankd": "distill_plankd:distill_plankd",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
          "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]

@@ -19,8 +19,6 @@ PLANNED = {
            "on assistant turns only; single process, torchrun or DeepSpeed ZeRO 0-3.",
     "grpo": "Group-relative policy optimisation (GRPO, DAPO, Dr. GRPO, Trust-GRPO, T-GRPO) with "
             "multi-turn drawing tools; metrics as JSONL on stdout, rollouts as records.",
-    "distill-plankd": "Distil an end-to-end motion planner into a smaller one (PlanKD): "
-                      "planning-relevant feature distillation and safety-aware waypoint attention.",
     "fira-pretrain": "Pretrain a LLaMA-style model with the Fira optimizer (full-rank training "
                      "under a low-rank optimizer state), or GaLore/AdamW as baselines.",
     "eval": "Score predictions against gold answers with rule-first verifiers: every item gets a "

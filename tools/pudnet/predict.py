@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 
 import torch
 from torch.func import functional_call
 
-from thinkpipe.core.errors import InputError, OutputError
+from thinkpipe.core.errors import InputError
+from thinkpipe.core.train.files import atomic
 
 from .hyper import PudNet
 from .maths import head_weight, prototypes
@@ -39,20 +39,8 @@ def build_hyper(cfg) -> tuple[PudNet, dict]:
 
 def save_hyper(path: str, hyper: PudNet, cfg, extra: dict) -> None:
     """hyper.pt, written to a temporary name and renamed (a kill never leaves half a file)."""
-    _atomic(path, lambda tmp: torch.save({"format": FORMAT, "config": dataclasses.asdict(cfg),
+    atomic(path, lambda tmp: torch.save({"format": FORMAT, "config": dataclasses.asdict(cfg),
                                           "state": hyper.state_dict(), **extra}, tmp))
-
-
-def _atomic(path: str, write) -> None:
-    """write(temporary name), then rename it to path; OutputError naming path on failure."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise OutputError(f"{path}: cannot write: {e.strerror}") from None
 
 
 def load_hyper(path: str) -> tuple[PudNet, object, dict]:
@@ -106,7 +94,7 @@ def realise(state: dict, spec: dict) -> torch.nn.Module:
 def save_weights(path: str, state: dict, spec: dict, names: list) -> None:
     from safetensors.torch import save_file
     meta = {"format": FORMAT, "spec": json.dumps(spec), "classes": json.dumps(names)}
-    _atomic(path, lambda tmp: save_file({k: v.contiguous() for k, v in state.items()}, tmp,
+    atomic(path, lambda tmp: save_file({k: v.contiguous() for k, v in state.items()}, tmp,
                                         metadata=meta))
 
 
