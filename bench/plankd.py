@@ -11,7 +11,9 @@ seed), `distill-plankd drive` over the same seeded episodes (1000..) for every r
 mean waypoint L1 in metres on the test set. Closed-loop: collision rate, progress and the
 driving-score analogue (progress x 0.60 per collision, 0.65 off the road) with its 95%
 interval over episodes. Inference: median ms of one forward pass at batch 1 (teacher and
-student alternated), and the parameter counts.
+student alternated), and the parameter counts. Controls: what a broken system would print
+(an untrained student; PlanKD from an untrained teacher must not beat the student alone) and
+the planners with the ego-speed input they do not get by default.
 """
 from __future__ import annotations
 
@@ -37,6 +39,12 @@ ROWS = [("student alone", ["--method", "none"]), ("student + KD (outputs)", ["--
         ("student + KD (features, L2)", ["--method", "feature"]),
         ("student + PlanKD (paper)", ["--method", "plankd"]),
         ("student + PlanKD (released)", ["--method", "plankd", "--variant", "released"])]
+CONTROLS = [("control: student + PlanKD from the untrained teacher", ["--method", "plankd"]),
+            ("control: student untrained (lr 0)", ["--method", "none", "--lr", "0"]),
+            ("control: student alone, speed input kept", ["--method", "none",
+                                                          "--mask-measurements", "none"]),
+            ("control: teacher, speed input kept", ["--method", "none", "--size", "teacher",
+                                                    "--mask-measurements", "none"])]
 
 
 def sh(args: list[str]) -> list[dict]:
@@ -81,12 +89,15 @@ def main() -> None:
         t = time.perf_counter()
         sh(["train", "--role", "teacher", "--epochs", str(a.epochs), "-o", paths["teacher"], tr])
         seconds["teacher"] = time.perf_counter() - t
-        for name, extra in ROWS:
+        paths["untrained teacher"] = os.path.join(d, "random.pt")
+        sh(["train", "--role", "teacher", "--epochs", "1", "--lr", "0", "-o",
+            paths["untrained teacher"], tr])
+        for name, extra in ROWS + CONTROLS:
             paths[name] = os.path.join(d, f"{len(paths)}.pt")
+            teacher = paths["untrained teacher" if "untrained" in name else "teacher"]
             t = time.perf_counter()
             sh(["train", "--role", "student", "--epochs", str(a.epochs), *extra,
-                *(["--teacher", paths["teacher"]] if "none" not in extra else []),
-                "-o", paths[name], tr])
+                *(["--teacher", teacher] if "none" not in extra else []), "-o", paths[name], tr])
             seconds[name] = time.perf_counter() - t
         drive = {"expert": sh(["drive", "--expert", "--episodes", str(a.drive), "--seed", "1000"])[-1]}
         models = {}

@@ -14,7 +14,17 @@ def atomic(path: str, write: Callable[[str], None]) -> None:
     try:
         write(tmp)
         os.replace(tmp, path)
-    except OSError as e:
+    except (OSError, RuntimeError) as e:   # torch.save reports a full disk as RuntimeError
         if os.path.exists(tmp):
             os.remove(tmp)
-        raise OutputError(f"{path}: cannot write: {e.strerror}") from None
+        reason = e.strerror if isinstance(e, OSError) else str(e).split("\n")[0]
+        raise OutputError(f"{path}: cannot write: {reason}") from None
+
+
+def check_writable(path: str) -> None:
+    """OutputError now, before hours of training, when path's folder cannot take a file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise OutputError(f"{path}: no such folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"{path}: cannot write in {folder}")

@@ -41,12 +41,14 @@ class PlanKDConfig:
     width: int = 0                       # conv width override (0: the size's)
     depth: int = 0                       # convs per stage override (0: the size's)
     hidden: int = 0                      # GRU width override (0: the size's)
+    mask_measurements: tuple = (0,)      # measurement indices the planner does not see (0: speed)
     epochs: int = 10                     # passes over the training episodes
     batch_size: int = 64                 # frames per step
     lr: float = 1e-3                     # AdamW peak learning rate (cosine, warm-up)
     weight_decay: float = 0.05           # AdamW weight decay (the paper's recipe)
     warmup_epochs: float = 1.0           # linear warm-up (the paper's recipe: 1 of 10)
     clip: float = 10.0                   # gradient-norm clip (the paper's recipe)
+    wp_weight: float = 0.02              # c: the waypoint terms' weight (code: 0.2 x mean over K = 10)
     kd_weight: float = 1.0               # kd / feature: the distillation term's weight
     wstar_weight: float = 1.0            # plankd paper: lambda of L_w*, the attentive teacher term
     beta: float = 1e-3                   # IB: beta on KL(q(z|h) || N(0, I)) (code: 1e-3)

@@ -2,14 +2,14 @@
 
     {"id": "ep7-0042", "episode": 7, "frame": 42,
      "images": [BEV raster, an RGB PNG],            # scene.py says what each channel holds
-     "measurements": [m1, ..., mM],                 # scene.MEASUREMENTS for collect's data
+     "measurements": [m1, ..., mM],                 # m1 = ego speed / 30 m/s; scene.MEASUREMENTS
      "target_point": [x, y],                        # metres, ego frame (x forward)
      "waypoints": [[x, y], ...],                    # K future ego positions, ego frame
      "actors": [[x, y], ...],                       # other agents' positions, ego frame (0..J)
      "labels": {"front": 0..2, "left_blocked": 0|1, ...}}   # scene.LABELS: planning states
 
 A CARLA export fills the same fields: its BEV rendered as an image (any size, RGB), its
-measurements (e.g. speed and command), the route's target point, the expert's future
+measurements (the speed / 30 first, then e.g. the command), the route's target point, the expert's future
 waypoints, the nearby vehicles' and pedestrians' positions and the planning states the IB
 decoder predicts (any names; each label's classes are counted from the data).
 """
@@ -42,6 +42,8 @@ def frame_records(out: Outcome, episode: int, horizon: int) -> list[dict]:
         wp = future_waypoints(frames, t, horizon)
         if wp is None:
             break
+        if any(f.perturbed for f in frames[t:t + horizon]):   # its future holds a push
+            continue
         rows.append({"id": f"ep{episode}-{t:04d}", "episode": episode, "frame": t,
                      "images": [{"path": None, "bytes": base64.b64encode(png_bytes(
                          Image.fromarray(frame.bev), compress_level=1)).decode("ascii")}],

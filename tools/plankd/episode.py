@@ -28,6 +28,7 @@ class Frame:
     labels: dict                         # scene.LABELS (the action ones once driven)
     position: np.ndarray                 # world (2,)
     heading: float                       # world, rad
+    perturbed: bool = False              # the expert's action was pushed during this frame
 
 
 @dataclass
@@ -61,12 +62,15 @@ def run(world: scene.World, seed: int, policy: Callable | None = None,
         ego = scene.replace_ego(env, "planner" if policy else "idm", world.expert_speed)
         road, out, x0 = env.unwrapped.road, Outcome(), float(ego.position[0])
         substeps, speeds = max(1, world.sim_hz // world.frame_hz), []
+        push = _Push(world.perturb if policy is None else 0.0, seed)
         for _ in range(int(world.timeout * world.frame_hz)):
             frame = observe(road, ego)
             if policy is not None:
                 ego.action = policy(frame)
+            frame.perturbed = push.next_frame()
             for k in range(substeps):
                 road.act()
+                push.apply(ego)
                 if k == 0:
                     a = getattr(ego, "action", {}) or {}
                     frame.labels.update(scene.action_labels(ego, float(a.get("acceleration", 0)),
@@ -85,6 +89,31 @@ def run(world: scene.World, seed: int, policy: Callable | None = None,
         return out
     finally:
         env.close()
+
+
+class _Push:
+    """Perturbations of the expert for collect (DART/CIL-style noise injection): with chance
+    `p` per frame a 1 s burst adds 1-3 m/s^2 of throttle to the expert's own command, so the
+    data holds the states a planner that is too fast drives into, and the expert's recovery
+    from them. Frames whose future holds a push are not recorded (data.frame_records)."""
+
+    def __init__(self, p: float, seed: int):
+        self.p, self.left, self.extra = p, 0, 0.0
+        self.rng = np.random.default_rng([seed, 7]) if p > 0 else None
+
+    def next_frame(self) -> bool:
+        """Whether this frame is pushed (starting a burst with chance p)."""
+        if self.rng is not None and self.left == 0 and self.rng.random() < self.p:
+            self.left, self.extra = 5, float(self.rng.uniform(1.0, 3.0))
+        if self.left == 0:
+            self.extra = 0.0
+            return False
+        self.left -= 1
+        return True
+
+    def apply(self, ego) -> None:
+        if self.extra and getattr(ego, "action", None):
+            ego.action = {**ego.action, "acceleration": ego.action["acceleration"] + self.extra}
 
 
 def future_waypoints(frames: list, t: int, horizon: int) -> np.ndarray | None:

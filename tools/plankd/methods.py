@@ -2,14 +2,21 @@
 paper|released`. Each is one function of a step's tensors returning its named terms, the
 total under "loss"; a new one is one function and one registry entry.
 
-    none      L_w: mean L1 between the planner's and the expert's waypoints
-    kd        L_w + lambda mean L1 to the teacher's waypoints (output distillation)
-    feature   L_w + lambda MSE between the channel-mean feature maps (feature-L2 KD)
-    plankd    paper:    L_w + lambda_w* sum_k a_k |w^S_k - w^T_k| + b_z L_z + b_r L_rank + b_e L_e,
+    none      c L_w: L_w the mean L1 between the planner's and the expert's waypoints
+    kd        c (L_w + lambda mean L1 to the teacher's waypoints) (output distillation)
+    feature   c (L_w + lambda MSE between the channel-mean feature maps) (feature-L2 KD)
+    plankd    paper:    c (L_w + lambda_w* sum_k a_k |w^S_k - w^T_k|) + b_z L_z + b_r L_rank + b_e L_e,
                         keys and safety targets from the teacher's waypoints (the framework figure)
-              released: sum_k a_k |w^S_k - w^gt_k| + b_z L_z + b_r L_rank + b_e L_e, keys and
+              released: c sum_k a_k |w^S_k - w^gt_k| + b_z L_z + b_r L_rank + b_e L_e, keys and
                         targets from the ground truth, no teacher-waypoint term (plankd.py,
                         train.py: wp_g_loss = 0)
+
+c = --wp-weight, 0.02: the code's total loss weights its waypoint loss by 0.2 and that loss
+is a mean over the K = 10 waypoints of weights summing to 1 (WaypointL1Loss; the attentive
+one is mean_k a_k l_k), so a convex combination of the per-waypoint L1s enters with 0.2 / 10.
+The regularisers' weights (0.1, 0.1, 0.005) are the code's relative to that; with c = 1 they
+would be 50 times weaker than in the release. For the other methods c only scales the loss
+(AdamW is invariant to it).
 """
 from __future__ import annotations
 
@@ -36,20 +43,21 @@ def _l_w(s: Step) -> torch.Tensor:
 
 
 def none(s: Step, cfg) -> dict:
-    loss = _l_w(s)
-    return {"loss": loss, "l_w": loss}
+    l_w = _l_w(s)
+    return {"loss": cfg.wp_weight * l_w, "l_w": l_w}
 
 
 def kd(s: Step, cfg) -> dict:
     l_w = _l_w(s)
     l_kd = maths.waypoint_l1(s.student["waypoints"], s.teacher["waypoints"]).mean()
-    return {"loss": l_w + cfg.kd_weight * l_kd, "l_w": l_w, "l_kd": l_kd}
+    return {"loss": cfg.wp_weight * (l_w + cfg.kd_weight * l_kd), "l_w": l_w, "l_kd": l_kd}
 
 
 def feature(s: Step, cfg) -> dict:
     l_w = _l_w(s)
     l_feat = F.mse_loss(s.student["feature"], s.teacher["feature"])
-    return {"loss": l_w + cfg.kd_weight * l_feat, "l_w": l_w, "l_feat": l_feat}
+    return {"loss": cfg.wp_weight * (l_w + cfg.kd_weight * l_feat), "l_w": l_w,
+            "l_feat": l_feat}
 
 
 def _regularisers(s: Step, keys: torch.Tensor, cfg) -> tuple[torch.Tensor, dict]:
@@ -69,14 +77,14 @@ def plankd_paper(s: Step, cfg) -> dict:
     a, t = _regularisers(s, s.teacher["waypoints"], cfg)
     l_w = _l_w(s)
     l_wstar = maths.attentive(maths.waypoint_l1(s.student["waypoints"], s.teacher["waypoints"]), a)
-    loss = l_w + cfg.wstar_weight * l_wstar + t.pop("extra")
+    loss = cfg.wp_weight * (l_w + cfg.wstar_weight * l_wstar) + t.pop("extra")
     return {"loss": loss, "l_w": l_w, "l_wstar": l_wstar, **t}
 
 
 def plankd_released(s: Step, cfg) -> dict:
     a, t = _regularisers(s, s.batch.waypoints, cfg)
     l_w = maths.attentive(maths.waypoint_l1(s.student["waypoints"], s.batch.waypoints), a)
-    return {"loss": l_w + t.pop("extra"), "l_w": l_w, **t}
+    return {"loss": cfg.wp_weight * l_w + t.pop("extra"), "l_w": l_w, **t}
 
 
 VARIANTS = {"paper": plankd_paper, "released": plankd_released}

@@ -5,7 +5,9 @@ state of a GRU that decodes K waypoints autoregressively (each step's input: the
 waypoint and the target point; its output: the next offset). Teacher and student differ in
 width, depth and GRU size (SIZES); both downsample the raster twice before `feature`, so
 their channel-mean feature maps (the code's rgb_backbone layer2, averaged over channels)
-have the same dimension and one IB encoder reads both.
+have the same dimension and one IB encoder reads both. The measurements listed in
+spec["masked"] are zeroed before the planner sees them (by default the ego speed: see
+PlanKDConfig.mask_measurements).
 
 VIB (PlanKD 2.1, interfuser/plankd.py VIB): MLP D -> h -> h -> 2z with LeakyReLU; mu = the
 first z dims, sigma = softplus(rest - 5); a decoder MLP z -> h -> h -> one head per
@@ -53,6 +55,9 @@ class Planner(nn.Module):
         self.init = nn.Sequential(nn.Linear(h + 64, h), nn.Tanh())
         self.gru = nn.GRUCell(4, h)
         self.out = nn.Linear(h, 2)
+        keep = torch.ones(spec["meas"])
+        keep[list(spec.get("masked", ()))] = 0.0
+        self.register_buffer("keep", keep, persistent=False)   # measurements the planner sees
 
     @staticmethod
     def feature_dim(spec: dict) -> int:
@@ -64,7 +69,7 @@ class Planner(nn.Module):
         feature = fmap.mean(1).flatten(1)                             # (B, D): channel mean
         tp = target / SCALE                                           # (B, 2)
         emb = torch.cat([self.bev_fc(self.head(fmap)),
-                         self.meas_fc(torch.cat([meas, tp], 1))], 1)
+                         self.meas_fc(torch.cat([meas * self.keep, tp], 1))], 1)
         hidden, wp, out = self.init(emb), torch.zeros_like(tp), []
         for _ in range(self.spec["waypoints"]):
             hidden = self.gru(torch.cat([wp, tp], 1), hidden)

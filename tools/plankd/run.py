@@ -11,6 +11,7 @@ import torch
 
 from thinkpipe.core.errors import UsageError
 from thinkpipe.core.progress import current
+from thinkpipe.core.train.files import check_writable
 
 from . import data, episode
 from .drive import drive
@@ -32,7 +33,8 @@ def collect_command(world, episodes: int, seed: int, horizon: int, write) -> dic
         frames, crashed = frames + len(rows), crashed + out.collided
         progress.advance(1, frames=frames)
     progress.end()
-    log.info("%d frames from %d episodes (the expert crashed in %d)", frames, episodes, crashed)
+    log.info("%d frames from %d episode%s (the expert crashed in %d)", frames, episodes,
+             "s" * (episodes != 1), crashed)
     return {"frames": frames, "episodes": episodes, "expert_collisions": crashed}
 
 
@@ -41,6 +43,7 @@ def train_command(items, cfg, teacher: str | None, output: str, metrics, resume:
         raise UsageError(f"--method {cfg.method} distils a teacher: give --teacher FILE")
     if cfg.method == "none" and teacher:
         raise UsageError("--teacher is for --method kd, feature or plankd")
+    check_writable(output)
     saved = None
     if resume and os.path.exists(output):
         saved = torch.load(output, map_location="cpu", weights_only=False)

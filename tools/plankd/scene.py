@@ -35,6 +35,7 @@ class World:
     route: float = 400.0                 # metres to drive for progress 1
     timeout: float = 40.0                # seconds before an episode stops
     expert_speed: float = 30.0           # the IDM expert's target speed, m/s
+    perturb: float = 0.0                 # collect: chance per frame of a 1 s throttle push (DART-like)
 
 
 def make_env(world: World, seed: int):
@@ -90,10 +91,11 @@ def rasterise(road, ego) -> np.ndarray:
     world = _grid(ego)
     bev = np.zeros((ROWS, COLS, 3), np.uint8)
     for lane in road.network.lanes_list():
-        lat = (world - lane.start) @ lane.direction_lateral
+        lat = np.abs((world - lane.start) @ lane.direction_lateral)   # straight lanes
         half = lane.width_at(0) / 2
-        bev[..., 0][np.abs(lat) <= half] = np.maximum(bev[..., 0][np.abs(lat) <= half], 128)
-        bev[..., 0][np.abs(np.abs(lat) - half) < CELL / 2] = 255
+        red = bev[..., 0]
+        red[(lat <= half) & (red < 128)] = 128
+        red[np.abs(lat - half) < CELL / 2] = 255
     for other in road.vehicles:
         if other is ego or np.linalg.norm(other.position - ego.position) > 80:
             continue

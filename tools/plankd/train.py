@@ -45,7 +45,10 @@ class Modules:
 def build(frames, cfg, teacher: Planner | None) -> Modules:
     torch.manual_seed(cfg.seed)
     spec = {**cfg.shape(), "bev": tuple(frames.bev.shape[2:]), "channels": frames.bev.shape[1],
-            "meas": frames.meas.shape[1], "waypoints": frames.waypoints.shape[1]}
+            "meas": frames.meas.shape[1], "waypoints": frames.waypoints.shape[1],
+            "masked": [int(i) for i in cfg.mask_measurements]}
+    if any(not 0 <= i < spec["meas"] for i in spec["masked"]):
+        raise ValueError(f"--mask-measurements: the records have {spec['meas']} measurements")
     if teacher is not None:
         for key in ("bev", "channels", "meas", "waypoints"):
             if tuple(np.atleast_1d(teacher.spec[key])) != tuple(np.atleast_1d(spec[key])):

@@ -92,11 +92,32 @@ def test_kd_and_feature_add_their_term_to_the_ground_truth_loss():
     step = _step(cfg)
     base = objective("none", "paper")(step, cfg)["loss"].item()
     kd = objective("kd", "paper")(step, cfg)
-    assert kd["loss"].item() == pytest.approx(base + kd["l_kd"].item())
+    assert kd["loss"].item() == pytest.approx(base + cfg.wp_weight * kd["l_kd"].item())
     feat = objective("feature", "paper")(step, cfg)
-    assert feat["loss"].item() == pytest.approx(base + feat["l_feat"].item())
+    assert feat["loss"].item() == pytest.approx(base + cfg.wp_weight * feat["l_feat"].item())
+
+
+def test_the_waypoint_terms_carry_the_codes_weight_against_the_regularisers():
+    cfg = PlanKDConfig(method="plankd", variant="released")
+    step = _step(cfg)
+    t = objective("plankd", "released")(step, cfg)
+    regs = 0.1 * t["l_z"] + 0.1 * t["l_rank"] + 0.005 * t["l_e"]
+    assert t["loss"].item() == pytest.approx((0.2 / 10 * t["l_w"] + regs).item(), rel=1e-5)
 
 
 def test_config_rejects_a_distilled_teacher():
     with pytest.raises(ValueError, match="teacher trains alone"):
         PlanKDConfig(role="teacher", method="plankd")
+
+
+def test_a_masked_measurement_never_reaches_the_planner():
+    b = Batch()
+    torch.manual_seed(0)
+    masked = Planner({**SPEC, **SIZES["tiny"], "masked": [0]})
+    seen = Planner({**SPEC, **SIZES["tiny"]})
+    seen.load_state_dict(masked.state_dict())
+    faster = b.meas.clone()
+    faster[:, 0] += 1.0
+    run = lambda m, meas: m(b.bev, meas, b.target)["waypoints"]  # noqa: E731
+    assert torch.equal(run(masked, b.meas), run(masked, faster))
+    assert not torch.allclose(run(seen, b.meas), run(seen, faster))

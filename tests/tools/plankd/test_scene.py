@@ -72,3 +72,13 @@ def test_a_bad_record_is_named(change, message):
     with pytest.raises(RecordError, match=message) as e:
         data.load((f"d.jsonl:{i + 1}", r) for i, r in enumerate(rows))
     assert e.value.where == "d.jsonl:3"
+
+
+def test_pushed_frames_never_enter_a_waypoint_label():
+    pushed = scene.World(vehicles=6, route=200.0, timeout=20.0, perturb=0.2)
+    out = episode.run(pushed, 2)
+    flags = [f.perturbed for f in out.frames]
+    assert 0 < sum(flags) < len(flags)
+    kept = {r["frame"] for r in data.frame_records(out, 2, 10)}
+    assert kept and all(not any(flags[t:t + 10]) for t in kept)
+    assert episode.run(pushed, 2).frames[5].perturbed == out.frames[5].perturbed
