@@ -54,6 +54,7 @@ bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/kpod.py --gsm8k 64
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/freekd.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/pudnet.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/plankd.py
 
 man: setup
 	$(BIN)/python man/build.py
