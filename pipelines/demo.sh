@@ -115,11 +115,11 @@ pudnet-predict --hyper "$out/pudnet-hyper.pt" --data digits --classes 5,6,7,8,9 
   --baseline sgd --steps 100 -o "$out/pudnet-weights.safetensors" -q | python3 -c "import json,sys; s=json.load(sys.stdin); print(f\"  predicted: {s['accuracy']:.1%} in {s['predict_seconds']*1000:.0f} ms; SGD {s['baseline_steps']} steps: {s['baseline_accuracy']:.1%} in {s['baseline_seconds']:.2f} s (chance {s['chance']:.0%})\")"
 
 echo "== distill-plankd: distil a driving planner and drive it in highway-env (PlanKD)"
-# record the IDM/MOBIL expert for 6 short episodes, train a teacher, distil a 20x smaller student
+# record the IDM/MOBIL expert for 8 short episodes, train a teacher, distil a 20x smaller student
 # with PlanKD, then drive both (and the expert) over the same 3 seeded episodes
-distill-plankd collect --episodes 6 --seed 0 --route 150 --timeout 12 -q -o "$out/plankd-data.parquet"
-distill-plankd train --role teacher --epochs 3 -q -o "$out/plankd-teacher.pt" "$out/plankd-data.parquet" > "$out/plankd-teacher.jsonl"
-distill-plankd train --role student --method plankd --teacher "$out/plankd-teacher.pt" --epochs 3 -q \
+distill-plankd collect --episodes 8 --seed 0 --route 150 --timeout 12 -q -o "$out/plankd-data.parquet"
+distill-plankd train --role teacher --epochs 20 -q -o "$out/plankd-teacher.pt" "$out/plankd-data.parquet" > "$out/plankd-teacher.jsonl"
+distill-plankd train --role student --method plankd --teacher "$out/plankd-teacher.pt" --epochs 60 -q \
   -o "$out/plankd-student.pt" "$out/plankd-data.parquet" > "$out/plankd-student.jsonl"
 for who in --expert "--model $out/plankd-teacher.pt" "--model $out/plankd-student.pt"; do
   distill-plankd drive $who --episodes 3 --seed 1000 --route 150 --timeout 12 -q | tail -1 | python3 -c "import json,sys; s=json.load(sys.stdin); ms=f\", {s['model_ms']:.1f} ms/step\" if 'model_ms' in s else ''; print(f\"  {s['model'].split('/')[-1]}: collisions {s['collision_rate']:.0%}, off the road {s['offroad_rate']:.0%}, progress {s['progress_mean']:.2f}, score {s['score_mean']:.2f}{ms}\")"
