@@ -28,8 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("teacher", "student")
-METHODS = ("none", "kd", "feature", "plankd")
-VARIANTS = ("paper", "released")
 
 
 @dataclass(frozen=True)
@@ -65,6 +63,7 @@ class PlanKDConfig:
     seed: int = 0                        # initialisation, batch order, the IB's samples
 
     def __post_init__(self):
+        from .methods import METHODS, VARIANTS
         from .models import SIZES
         checks = [(self.role in ROLES, f"--role must be one of {', '.join(ROLES)}"),
                   (self.method in METHODS, f"--method must be one of {', '.join(METHODS)}"),
@@ -84,6 +83,7 @@ class PlanKDConfig:
         return {k: getattr(self, k) or base[k] for k in ("width", "depth", "hidden")}
 
 
+from .methods import METHODS, VARIANTS  # noqa: E402  (the objectives' registries)
 from .run import collect_command, drive_command, train_command  # noqa: E402
 
 __all__ = ["PlanKDConfig", "METHODS", "ROLES", "VARIANTS", "collect_command", "drive_command",

@@ -46,7 +46,7 @@ class PlannerPolicy:
         clock = time.perf_counter()
         wp = self.model(bev, meas, target)["waypoints"][0].numpy()
         self.ms.append(1000 * (time.perf_counter() - clock))
-        return control(wp, frame.measurements[0] * 30.0, self.dt)
+        return control(wp, frame.measurements[0] * scene.SPEED_UNIT, self.dt)
 
 
 def drive(model, world: scene.World, episodes: int, seed: int, on_episode) -> dict:

@@ -22,6 +22,7 @@ LABELS = (("front", 3), ("left_blocked", 2), ("right_blocked", 2), ("vehicle_nea
           ("lane_change", 2), ("brake", 2), ("steer", 2), ("throttle", 2))
 MEASUREMENTS = ("speed / 30", "heading to the lane, rad", "lateral offset in the lane / 2",
                 "left lane exists", "right lane exists")
+SPEED_UNIT = 30.0                        # measurements[0] = ego speed / SPEED_UNIT (m/s)
 TARGET_AHEAD = 40.0                      # the target point: this far ahead on the ego's lane
 
 
@@ -120,7 +121,7 @@ def measurements(road, ego) -> list[float]:
     lane, left, right = _lanes(road, ego)
     s, lat = lane.local_coordinates(ego.position)
     heading = (ego.heading - lane.heading_at(s) + np.pi) % (2 * np.pi) - np.pi
-    return [ego.speed / 30.0, float(heading), float(lat) / 2.0, float(left), float(right)]
+    return [ego.speed / SPEED_UNIT, float(heading), float(lat) / 2.0, float(left), float(right)]
 
 
 def target_point(road, ego) -> list[float]:
