@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
-from typing import Callable
+import signal
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 from thinkpipe.core.errors import OutputError
 
@@ -28,3 +31,20 @@ def check_writable(path: str) -> None:
         raise OutputError(f"{path}: no such folder {folder}")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"{path}: cannot write in {folder}")
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Hold a Ctrl-C until the block ends, so that a checkpoint and the metrics row that
+    announces it are written together or not at all (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt

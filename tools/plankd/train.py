@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from thinkpipe.core.progress import current
-from thinkpipe.core.train.files import atomic
+from thinkpipe.core.train.files import atomic, uninterrupted
 
 from . import maths
 from .methods import Step, objective
@@ -131,7 +131,7 @@ def fit(frames, cfg, teacher: Planner | None, output: str, metrics, resume: dict
         start = _restore(m, resume, opt, sched, ib_opt)
         log.info("resuming after epoch %d of %d", start, cfg.epochs)
     loss_fn, val = objective(cfg.method, cfg.variant), frames.take(val_idx)
-    progress, clock, epoch = current(), time.perf_counter(), start
+    progress, clock, epoch, saved = current(), time.perf_counter(), start, start
     progress.begin("steps", total=per_epoch * cfg.epochs, done=per_epoch * start)
     state = lambda: {"epoch": epoch, "optimizer": opt.state_dict(), "scheduler":  # noqa: E731
                      sched.state_dict(), "ib_optimizer": ib_opt and ib_opt.state_dict(),
@@ -154,11 +154,13 @@ def fit(frames, cfg, teacher: Planner | None, output: str, metrics, resume: dict
                    **{k: round(v / per_epoch, 6) for k, v in sums.items()},
                    "val_l1": round(open_loop_l1(m.student, val), 5),
                    "lr": sched.get_last_lr()[0], "seconds": round(time.perf_counter() - clock, 2)}
-            metrics.log(row)
-            save(output, m, cfg, state())
+            with uninterrupted():   # a printed row always means its epoch is on disk
+                save(output, m, cfg, state())
+                metrics.log(row)
+                saved = epoch
     except KeyboardInterrupt:   # the last epoch's checkpoint stands: a resume redoes this one
-        if epoch > start + 1 or start:
-            log.warning("interrupted: %s holds epoch %d (--resume continues)", output, epoch - 1)
+        if saved:
+            log.warning("interrupted: %s holds epoch %d (--resume continues)", output, saved)
         raise
     progress.end()
     return row
