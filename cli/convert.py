@@ -19,6 +19,7 @@ thinkpipe convert data.parquet | head -3
 cat data.jsonl.gz | thinkpipe convert --select id,question,answer --limit 100
 thinkpipe convert scored_rollouts.jsonl --balance score:10:5000 -o trm_data.jsonl
 thinkpipe convert big.jsonl --shard 2/8 -o part-2.jsonl
+thinkpipe convert held.jsonl --set split=held-out -o held-tagged.jsonl
 thinkpipe convert scenes.jsonl --embed-media -o scenes.parquet
 thinkpipe convert scenes.parquet --media-dir media/ -o scenes.jsonl
 """
@@ -37,6 +38,10 @@ def convert(
         help="Keep at most N records per each of BINS equal bins of FIELD over [0, 1], drawn "
              "uniformly (seeded by --seed), in input order: e.g. score:10:5000 (SophiaVL-R1's "
              "thinking-reward data).")] = None,
+    assignments: Annotated[Optional[list[str]], typer.Option(
+        "--set", metavar="FIELD=VALUE", rich_help_panel="Input and output",
+        help="Set FIELD to VALUE in every record (repeatable; VALUE is JSON when it parses, "
+             "else a string): tag a split or a source before records are mixed.")] = None,
     seed: Seed = 0,
     limit: Limit = None,
     shard: Shard = None,
@@ -59,6 +64,7 @@ def convert(
     with guard("convert", verbose, quiet, progress_every):
         from thinkpipe.core.errors import UsageError
         from thinkpipe.core.records import RecordWriter, media, parse_fields
+        from thinkpipe.core.records.stream import assign, parse_assignments
         from thinkpipe.core.records.stream import balance as balance_bins
         from thinkpipe.core.records.stream import select as select_fields
 
@@ -68,13 +74,15 @@ def convert(
         with usage_errors():
             fields, found = parse_fields(select), set()
             bal = _balance_spec(balance)
-        transform = embed_media or media_dir or fields or bal
+            values = parse_assignments(assignments or [])
+        transform = embed_media or media_dir or fields or bal or values
         with records(inputs, on_error, shard, limit) as stream, \
                 RecordWriter(output, fmt.value if fmt else None) as out:
             if out.takes_lines and not transform:
                 out.write_lines(stream.lines())   # JSONL out, nothing to change: copied as read
             else:
                 recs = select_fields(stream.records, fields, found) if fields else stream.records
+                recs = assign(recs, values) if values else recs
                 if bal:
                     dropped: list = []
                     recs = balance_bins(recs, *bal, seed=seed, dropped=dropped)

@@ -113,6 +113,28 @@ def select(records: Iterable[dict], fields: Sequence[str],
         yield out
 
 
+def parse_assignments(specs: Sequence[str]) -> dict[str, object]:
+    """`FIELD=VALUE` pairs (convert --set): VALUE is read as JSON when it parses (3, true,
+    null, [1, 2]), else kept as the string it is (train, a path)."""
+    import json
+    out: dict[str, object] = {}
+    for spec in specs:
+        name, eq, text = spec.partition("=")
+        if not eq or not name.strip():
+            raise ValueError(f"--set {spec!r}: FIELD=VALUE, e.g. split=train")
+        try:
+            out[name.strip()] = json.loads(text)
+        except ValueError:
+            out[name.strip()] = text
+    return out
+
+
+def assign(records: Iterable[dict], values: dict[str, object]) -> Iterator[dict]:
+    """Each record with these fields set (added, or replacing what it had)."""
+    for rec in records:
+        yield {**rec, **values}
+
+
 def apply(records: Iterable[dict], shard_spec: tuple[int, int] | None = None,
           max_records: int | None = None, fields: Sequence[str] | None = None,
           found: set | None = None) -> Iterator[dict]:

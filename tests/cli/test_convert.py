@@ -195,3 +195,16 @@ def test_balance_keeps_the_same_number_per_score_bin_in_input_order(cli):
     again = cli(["thinkpipe", "convert", "--balance", "rewards.thinking:10:12", "--seed", "3"], data)
     assert again.out == r.out
     assert cli(["thinkpipe", "convert", "--balance", "score:ten"], data).rc == 2
+
+
+def test_set_tags_every_record_and_reads_json_values(cli, tmp_path):
+    src = tmp_path / "in.parquet"
+    assert cli(["thinkpipe", "convert", "-o", str(src)], b'{"id":1}\n{"id":2,"split":"old"}\n').rc == 0
+    r = cli(["thinkpipe", "convert", str(src), "--set", "split=held-out", "--set", "n=3",
+             "--set", "tags=[1,2]"])
+    assert r.rc == 0
+    assert [json.loads(x) for x in r.out.splitlines()] == [
+        {"id": 1, "split": "held-out", "n": 3, "tags": [1, 2]},
+        {"id": 2, "split": "held-out", "n": 3, "tags": [1, 2]}]
+    bad = cli(["thinkpipe", "convert", "--set", "split"], b'{"id":1}\n')
+    assert bad.rc == 2 and "FIELD=VALUE" in bad.stderr

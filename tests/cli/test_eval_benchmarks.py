@@ -111,6 +111,10 @@ def test_held_out_mazes_with_the_drawing_loop(cli, tiny_models):
     assert r.rc == 0 and len(out) == 3, r.stderr
     assert all(o["prompt_template"] == "vilasr" and o["num_turns"] >= 1 for o in out)
     assert sum(o["status"] == "correct" for o in out) <= 2           # not the stored traces' 100%
+    # format and reflection are of the generated turns: the gold traces in `messages` are all
+    # well formed, a random model's 8-token turns never are
+    assert all(o["format"] == 0.0 and o["reflection"] == 0.0 for o in out)
+    assert "format %" in r.stderr
 
 
 def test_mme_reasoning_multi_image_rows_and_base64_images():

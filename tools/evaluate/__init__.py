@@ -178,12 +178,14 @@ def evaluate(items: Iterator[tuple[str, dict]], config: EvalConfig, policy,
     if config.model:
         from .generate import with_predictions
         items = with_predictions(items, config, policy)
+    from .traces import trace_fields
     for where, record in items:
         try:
             record.update(scorer(record))
         except (NotScorable, ValueError) as e:
             policy.handle(where, str(e), dumps(record))
             continue
+        record.update(trace_fields(record))
         summary.add(record)
         yield record
 

@@ -26,15 +26,27 @@ def _status_text(row) -> str:
     return ", ".join(f"{k} {s[k]}" for k in STATUS_ORDER if s.get(k))
 
 
+_NO_RATE = {"mean": None, "ci_low": None, "ci_high": None}
+
+
+def rate_names(rows: list[dict]) -> list[str]:
+    """The trajectory rates (format, reflection) some row has, in a fixed order."""
+    return [k for k in ("format", "reflection") if any(k in r.get("rates", {}) for r in rows)]
+
+
 def table_text(rows: list[dict], comparison: dict | None) -> str:
     """Plain text for stderr (rich would wrap it; a terminal or a log file both read this)."""
     width = max(len(f"{r['group']}={r['label']}") for r in rows) + 2
-    out = [f"{'group':<{width}}{'n':>7} {'score %':>9}  95% CI            statuses"]
+    rates = rate_names(rows)
+    out = [f"{'group':<{width}}{'n':>7} {'score %':>9}  95% CI            "
+           + "".join(f"{name + ' %':>13}  95% CI            " for name in rates) + "statuses"]
     for r in rows:
         name = "overall" if r["group"] == "overall" and r["label"] == "all" else \
             f"{r['group']}={r['label']}"
+        cells = "".join(f"{_pct(rate['mean']):>13}  {_ci(rate):<17} " for rate in
+                        (r.get("rates", {}).get(k, _NO_RATE) for k in rates))
         out.append(f"{name:<{width}}{r['n']:>7} {_pct(r['mean']):>9}  {_ci(r):<17} "
-                   f"{_status_text(r)}")
+                   f"{cells}{_status_text(r)}")
     if comparison:
         out.append(_comparison_text(comparison))
     return "\n".join(out)
@@ -81,12 +93,16 @@ WORST_HEAD = ["id", "status", "score %", "extracted", "gold", "question"]
 def markdown(rows, comparison, meta, worst=None) -> str:
     out = ["# Evaluation report", ""] + [f"- {k}: {v}" for k, v in meta_lines(meta)] + [""]
     for group, items in _by_group(rows).items():
-        out += [f"## {group}", "", "| label | n | score % | 95% CI | | statuses |",
-                "|---|---:|---:|---|---|---|"]
+        rates = rate_names(items)
+        out += [f"## {group}", "", "| label | n | score % | 95% CI | | "
+                + "".join(f"{k} % | 95% CI | " for k in rates) + "statuses |",
+                "|---|---:|---:|---|---|" + "---:|---|" * len(rates) + "---|"]
         for r in items:
             blocks = "█" * round(20 * (r["mean"] or 0))
+            cells = "".join(f"{_pct(x['mean'])} | {_ci(x)} | " for x in
+                            (r.get("rates", {}).get(k, _NO_RATE) for k in rates))
             out.append(f"| {r['label']} | {r['n']} | {_pct(r['mean'])} | {_ci(r)} | "
-                       f"`{blocks:<20}` | {_status_text(r)} |")
+                       f"`{blocks:<20}` | {cells}{_status_text(r)} |")
         out.append("")
     if comparison:
         out += ["## Baseline", "", _comparison_text(comparison), ""]

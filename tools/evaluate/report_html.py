@@ -17,7 +17,7 @@ import math
 import re
 
 from .report import (WORST_HEAD, _by_group, _ci, _comparison_text, _pct, _status_text, meta_lines,
-                     worst_rows)
+                     rate_names, worst_rows)
 
 STYLE = ("body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;"
          "margin-bottom:1em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
@@ -136,12 +136,21 @@ def _table(head: list[str], body: list[list[str]], cls: str = "") -> str:
     return f'<table{f" class={cls}" if cls else ""}><tr>{th}</tr>{tr}</table>'
 
 
+def _rate_cells(row: dict, name: str) -> list[str]:
+    rate = row.get("rates", {}).get(name, {"mean": None, "ci_low": None})
+    return [_pct(rate["mean"]), _ci(rate)]
+
+
 def page(rows, comparison, meta, worst=None, curves=None) -> str:
     sections = [_table(["setting", "value"], [list(x) for x in meta_lines(meta)], "settings")]
     for group, items in _by_group(rows).items():
-        body = [[r["label"], r["n"], _pct(r["mean"]), _ci(r), _status_text(r)] for r in items]
+        rates = rate_names(items)
+        body = [[r["label"], r["n"], _pct(r["mean"]), _ci(r)]
+                + [c for k in rates for c in _rate_cells(r, k)] + [_status_text(r)] for r in items]
+        head = ["label", "n", "score %", "95% CI"] + [c for k in rates
+                                                       for c in (f"{k} %", "95% CI")]
         sections.append(f"<h2>{html.escape(group)}</h2>{bars(items)}"
-                        + _table(["label", "n", "score %", "95% CI", "statuses"], body))
+                        + _table(head + ["statuses"], body))
     if curves:
         sections.append("<h2>difficulty</h2>" + "".join(
             curve(task, c["points"], c.get("chance"), c.get("unit"))

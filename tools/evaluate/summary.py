@@ -1,7 +1,9 @@
 """Collecting scores into an overall line and per-group lines, and comparing with a baseline.
 
 A group-by field may hold a list (an item with several capabilities counts in each), or a
-string; MME-Reasoning's capability strings are split by the loader. Items with no score
+string; MME-Reasoning's capability strings are split by the loader. `A+B` groups by the pair
+(model+split: one line per model and split). Drawing trajectories add the rates of their
+`format` and `reflection` fields (traces.py), each with its interval. Items with no score
 (judge_failed) are counted in `statuses` but not in means.
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from thinkpipe.core.rewards import STATUSES
 
 from .stats import interval, mcnemar, paired
+from .traces import RATES
 
 
 @dataclass
@@ -22,13 +25,19 @@ class Line:
     label: str
     scores: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
+    rates: dict[str, list[float]] = field(default_factory=dict)     # format, reflection: 0/1
 
     def as_dict(self) -> dict:
         mean, lo, hi = interval(self.scores)
         clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
-        return {"group": self.group, "label": self.label, "n": sum(self.statuses.values()),
-                "scored": len(self.scores), "mean": clean(mean), "ci_low": clean(lo),
-                "ci_high": clean(hi), "statuses": dict(self.statuses)}
+        out = {"group": self.group, "label": self.label, "n": sum(self.statuses.values()),
+               "scored": len(self.scores), "mean": clean(mean), "ci_low": clean(lo),
+               "ci_high": clean(hi), "statuses": dict(self.statuses)}
+        if self.rates:
+            out["rates"] = {name: dict(zip(("mean", "ci_low", "ci_high"),
+                                           map(clean, interval(values))))
+                            for name, values in self.rates.items()}
+        return out
 
 
 class Summary:
@@ -50,10 +59,18 @@ class Summary:
             return [str(v) for v in value] or ["(none)"]
         return [str(value)]
 
+    def _pair_labels(self, name: str, record: dict) -> list[str]:
+        """Labels of `name`, or of each combination for A+B."""
+        labels = [""]
+        for part in name.split("+"):
+            labels = [f"{a} · {b}" if a else b for a in labels
+                      for b in self._labels(record.get(part))]
+        return labels
+
     def add(self, record: dict) -> None:
         keys = [("overall", "all")]
         for name in self.group_by:
-            keys += [(name, label) for label in self._labels(record.get(name))]
+            keys += [(name, label) for label in self._pair_labels(name, record)]
         if self.macro:
             keys += [(self.macro, label) for label in self._labels(record.get(self.macro))]
         for key in dict.fromkeys(keys):
@@ -61,6 +78,9 @@ class Summary:
             line.statuses[record["status"]] = line.statuses.get(record["status"], 0) + 1
             if record["score"] is not None:
                 line.scores.append(float(record["score"]))
+            for rate in RATES:
+                if record.get("prompt_template") == "vilasr" and isinstance(record.get(rate), float):
+                    line.rates.setdefault(rate, []).append(float(record[rate]))
         if record.get("model"):
             self.models.add(str(record["model"]))
             fp = record.get("model_fingerprint")

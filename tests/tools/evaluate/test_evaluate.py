@@ -101,3 +101,32 @@ def test_paired_difference_interval_stays_in_range_and_is_newcombes():
     assert d == pytest.approx(7 / 44)                                     # method 10 gives
     assert (lo, hi) == pytest.approx((0.0112, 0.2955), abs=5e-4)         # 0.0112 to 0.2955
     assert paired([1.0] * 5, [0.0] * 5)[2] <= 1.0 and paired([0.5, 1.0], [0.0, 0.0])[2] <= 1.0
+
+
+GOOD_TURNS = ['<think>Start and goal first.</think> Action: Object Mapper\n```json\n[{"index": 1, '
+              '"bbox_2d": [0, 0, 10, 10], "label": "start S"}]\n```',
+              '<think>S is not connected to G.</think> Action: Answer\n<answer>B</answer>']
+
+
+def test_trajectory_rates_come_from_generated_turns_and_pair_groups_cross():
+    def item(i, model, split, turns):
+        return (f"x:{i}", {"id": f"m{i}", "question": "Can G be reached?", "options": ["Yes", "No"],
+                           "answer": "B", "model": model, "split": split, "prompt_template": "vilasr",
+                           "turns": turns, "response": turns[-1],
+                           "messages": [{"role": "assistant", "content": t} for t in GOOD_TURNS]})
+    items = [item(0, "a", "train", GOOD_TURNS), item(1, "a", "held", ["rambling"]),
+             item(2, "b", "train", ["no <answer>"]), item(3, "b", "train", GOOD_TURNS)]
+    out, rows = run(iter(items), group_by=("model+split",))
+    assert [o["format"] for o in out] == [1.0, 0.0, 0.0, 1.0]      # the gold messages are ignored
+    assert set(rows) == {("overall", "all"), ("model+split", "a · train"),
+                         ("model+split", "a · held"), ("model+split", "b · train")}
+    b = rows[("model+split", "b · train")]
+    assert b["n"] == 2 and b["mean"] == 0.5 and b["rates"]["format"]["mean"] == 0.5
+    lo, hi = wilson(1, 2)
+    assert (b["rates"]["format"]["ci_low"], b["rates"]["format"]["ci_high"]) == (lo, hi)
+    assert rows[("overall", "all")]["rates"]["reflection"]["mean"] == 0.0
+
+
+def test_records_that_are_not_trajectories_get_no_rates():
+    out, rows = run(iter([("x:1", {"id": "q", "question": "2+2?", "answer": "4", "response": "4"})]))
+    assert "format" not in out[0] and "rates" not in rows[("overall", "all")]
