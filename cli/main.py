@@ -38,9 +38,10 @@ COMMANDS = {
     "freekd": "freekd:freekd",
     "pudnet-predict": "pudnet_predict:pudnet_predict",
     "distill-plankd": "distill_plankd:distill_plankd",
+    "plot": "plot:plot",
 }
 ORDER = ["synth-draw", "reject-sample", "sft", "grpo", "eval", "distill-kpod", "distill-plankd",
-         "pudnet-predict", "freekd", "fira-pretrain", "convert", "init-model", "env", "completion"]
+         "pudnet-predict", "freekd", "fira-pretrain", "convert", "plot", "init-model", "env", "completion"]
 
 HELP = """Composable Unix tools for building reasoning models.
 

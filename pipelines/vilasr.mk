@@ -1,6 +1,7 @@
 # VILASR end to end with thinkpipe: drawing to reason in space.
 #
 #   make -f pipelines/vilasr.mk                          # stages 1-2 on a tiny model, CPU
+#   make -f pipelines/vilasr.mk curves                   # their training curves in out/vilasr/curves.png
 #   make -f pipelines/vilasr.mk MODEL=Qwen2.5-VL-7B-Instruct NGPU=8 N=33000 RRS_N=8000
 #
 # Stages, as in the paper:
@@ -84,6 +85,11 @@ $(OUT)/rl/model.safetensors: $(OUT)/rrs.parquet $(OUT)/rl.jsonl
 	  --epsilon-high 0.3 --beta 0 --learning-rate $(LR) --max-steps $(RL_STEPS) $(ZERO) \
 	  --rollouts $(OUT)/rl_rollouts.jsonl --metrics $(OUT)/rl_metrics.jsonl $(OUT)/rl.jsonl
 
+# Training curves of every stage that ran, one picture (thinkpipe plot; matplotlib).
+curves:
+	thinkpipe plot $(wildcard $(OUT)/cold_metrics.jsonl $(OUT)/rrs_metrics.jsonl $(OUT)/rl_metrics.jsonl) \
+	  --y loss,reward --smooth 0.3 -o $(OUT)/curves.png
+
 cold: $(OUT)/cold/model.safetensors
 rrs: $(OUT)/rrs/model.safetensors
 rl: $(OUT)/rl/model.safetensors
@@ -91,4 +97,4 @@ rl: $(OUT)/rl/model.safetensors
 clean:
 	rm -rf $(OUT)
 
-.PHONY: all cold rrs rl clean
+.PHONY: all cold rrs rl curves clean

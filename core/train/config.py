@@ -74,11 +74,7 @@ class TrainConfig:
         if not 0 <= self.warmup_ratio < 1:
             problems.append("warmup_ratio must be in [0, 1)")
         if self.resume not in (None, "auto") and not _is_checkpoint(self.resume):
-            what = "a file" if os.path.isfile(self.resume) else \
-                "a folder with no trainer_state.json" if os.path.isdir(self.resume) else "missing"
-            problems.append(f"--resume {self.resume}: neither `auto` nor a checkpoint folder "
-                            f"(it is {what}; to continue the latest checkpoint in --output-dir "
-                            f"give `--resume auto`)")
+            problems.append(_not_a_checkpoint(self.resume))
         if self.resume and self.overwrite_output_dir:
             problems.append("--resume and --overwrite-output-dir pull opposite ways; pick one")
         if problems:
@@ -93,6 +89,23 @@ class TrainConfig:
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+
+def _not_a_checkpoint(path: str) -> str:
+    """Why `--resume path` cannot be resumed from, saying what path is (a record file: the
+    inputs were probably taken as --resume's value)."""
+    if os.path.isfile(path):
+        with open(path, "rb") as f:
+            head = f.read(4)
+        if head == b"PAR1" or head[:2] == b"\x1f\x8b" or head.lstrip()[:1] == b"{":
+            return (f"--resume {path}: that is a record file, not a checkpoint folder; --resume "
+                    f"takes `auto` or a checkpoint-N folder, so write `--resume auto {path}` to "
+                    f"continue the latest checkpoint in --output-dir on this data")
+        what = "a file"
+    else:
+        what = "a folder with no trainer_state.json" if os.path.isdir(path) else "missing"
+    return (f"--resume {path}: neither `auto` nor a checkpoint folder (it is {what}; to continue "
+            f"the latest checkpoint in --output-dir give `--resume auto`)")
 
 
 def _is_checkpoint(path: str) -> bool:

@@ -165,8 +165,9 @@ def test_a_non_empty_output_dir_is_refused_and_a_finished_resume_leaves_the_mode
     r = _sft(cli, model, out, data, "--max-steps", "1", "--overwrite-output-dir")
     assert r.rc == 0 and [x["step"] for x in _out(r)] == [1]
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1"]
+    (tmp_path / "in.jsonl").write_bytes(data if isinstance(data, bytes) else data.encode())
     r = _sft(cli, model, tmp_path / "new", data, "--max-steps", "1", "--resume", str(tmp_path / "in.jsonl"))
-    assert r.rc == 2 and "neither `auto` nor a checkpoint" in r.stderr
+    assert r.rc == 2 and "that is a record file" in r.stderr and "--resume auto" in r.stderr
     r = _sft(cli, model, tmp_path / "new", data, "--max-steps", "1", "--lr-scheduler-type",
              "cosine_with_min_lr")
     assert r.rc == 0

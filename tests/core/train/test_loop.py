@@ -116,3 +116,15 @@ def test_too_little_data_is_a_usage_error():
     with pytest.raises(UsageError, match="do not fill one optimizer step"):
         plan_steps(TrainConfig(output_dir="x", per_device_train_batch_size=4), 3, 1)
     assert plan_steps(TrainConfig(output_dir="x", num_train_epochs=2.5), 10, 1) == 25
+
+
+@pytest.mark.parametrize("content, says", [
+    (b'{"question": "q"}\n', "that is a record file"), (b"PAR1....", "that is a record file"),
+    (b"\x1f\x8b\x08\x00", "that is a record file"), (b"weights", "it is a file")])
+def test_resume_given_a_file_says_what_the_file_is(tmp_path, content, says):
+    path = tmp_path / "thing"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=says):
+        TrainConfig(output_dir=str(tmp_path / "o"), resume=str(path))
+    with pytest.raises(ValueError, match="a folder with no trainer_state.json"):
+        TrainConfig(output_dir=str(tmp_path / "o"), resume=str(tmp_path))

@@ -47,3 +47,27 @@ def test_drawing_observations_are_masked(tiny_models):
     assert masked_text(bundle, c.tokens) == [draw + "<|im_end|>\n",
                                              "<think>ok</think> Action: Answer\n<answer>A</answer><|im_end|>\n"]
     assert c.tokens["image_grid_thw"].shape[0] == 2
+
+
+def test_forward_from_the_first_scored_position_equals_full_logits(tiny_models):
+    """logits_to_keep leaves the per-token log-probs and entropies as full logits give them."""
+    import torch
+
+    from thinkpipe.tools.grpo.batch import forward, pad_collate, selective_logprobs
+    bundle = load(tiny_models["llama"])
+    comps = []
+    for i, q in enumerate(["Reply with A.", "Reply with the letter B, please, and nothing else."]):
+        prompt = prompt_for({"question": q})
+        traj, = rollout(bundle, [prompt], RolloutConfig(max_turn_tokens=6 + 3 * i, temperature=1.0), [i])
+        comps.append(Completion("p", 0, i, traj, len(prompt)))
+        encode(comps[-1], bundle, 4096, {})
+    pad = bundle.tokenizer.pad_token_id or 0
+    with torch.no_grad():
+        logp, mask, ent = forward(bundle.model, comps, pad, "cpu", entropy=True)
+        batch = pad_collate([c.tokens for c in comps], pad)
+        full = bundle.model(**{k: v for k, v in batch.items() if k != "labels"}).logits[:, :-1].float()
+        want = selective_logprobs(full, batch["input_ids"][:, 1:])
+        want_ent = -(full.softmax(-1) * full.log_softmax(-1)).sum(-1) * mask
+    assert mask.shape == logp.shape == want.shape and mask.sum() > 0
+    assert torch.allclose(logp * mask, want * mask, atol=1e-5)
+    assert torch.allclose(ent, want_ent, atol=1e-5)

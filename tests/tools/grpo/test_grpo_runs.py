@@ -165,7 +165,7 @@ def test_bad_prompts_and_options_are_refused_before_training(task, tmp_path, tin
     p = run("i", str(root / "img.jsonl"))
     assert p.returncode == 65 and "img.jsonl:1" in p.stderr and "text-only" in p.stderr
     p = run("r", "--resume", str(root / "letters.jsonl"))
-    assert p.returncode == 2 and "neither `auto` nor a checkpoint" in p.stderr
+    assert p.returncode == 2 and "that is a record file" in p.stderr
     (root / "trl.jsonl").write_text("".join(json.dumps({"prompt": f"Say {c}.", "answer": c}) + "\n"
                                             for c in "AB"))
     p = run("t", "--reward", "letter:reward", str(root / "trl.jsonl"))
