@@ -75,3 +75,15 @@ def test_a_field_only_some_inputs_lack_is_a_warning_and_a_missing_panel(tmp_path
     r = run(["thinkpipe", "plot", src, "--y", "reward,kl", "-o", str(tmp_path / "x.png")])
     assert r.rc == 0 and "no record has a number for kl" in r.stderr
     assert Image.open(tmp_path / "x.png").size == (960, 540)          # one panel
+
+
+def test_a_run_keeps_its_colour_in_every_panel(tmp_path):
+    a = tmp_path / "a.jsonl"
+    a.write_text("".join(json.dumps({"step": s, "loss": 1 / s}) + "\n" for s in range(1, 11)))
+    b = _metrics(tmp_path / "b.jsonl", 0.05)                  # reward and loss
+    out = tmp_path / "x.png"
+    assert run(["thinkpipe", "plot", str(a), str(b), "--y", "loss,reward", "-o", str(out)]).rc == 0
+    rgb = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    reward_panel = rgb[rgb.shape[0] // 2:]                     # only b has a reward: orange there
+    near = lambda img, c: int((np.abs(img - c).sum(axis=2) < 40).sum())  # noqa: E731
+    assert near(reward_panel, ORANGE) > 300 and near(reward_panel, BLUE) < 50

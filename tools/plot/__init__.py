@@ -102,9 +102,10 @@ def figure(curves: Curves, cfg: PlotConfig):
     fig, axes = plt.subplots(len(curves), 1, squeeze=False,
                              figsize=(cfg.width, cfg.height * len(curves)))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    runs = list(dict.fromkeys(name for by_run in curves.values() for name in by_run))
     for ax, (y, by_run) in zip(axes[:, 0], curves.items()):
-        for i, (name, (xs, ys)) in enumerate(by_run.items()):
-            colour = colours[i % len(colours)]
+        for name, (xs, ys) in by_run.items():
+            colour = colours[runs.index(name) % len(colours)]    # a run keeps its colour
             if cfg.smooth:
                 ax.plot(xs, ys, color=colour, alpha=0.25, linewidth=1)
             ax.plot(xs, smooth(ys, cfg.smooth), color=colour, linewidth=1.8, label=name)
