@@ -11,7 +11,7 @@
 #
 # Every stage is one command a user could copy; the python3 snippets only print what came out.
 # Stage times are printed as [N s] and collected in out/demo/times.tsv.
-# DEMO_FAST=1 runs a sub-minute variant (stages 1-5 and 7, fewer steps; what the test runs).
+# DEMO_FAST=1 runs a one-minute variant (stages 1-5 and 7, fewer steps; what the test runs).
 # Everything it writes goes to out/demo/ (DEMO_OUT to change it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,9 +36,9 @@ stage() {
 }
 
 if [ "$fast" = 1 ]; then
-  n_train=4 n_held=4 cold_steps=40 rrs_steps=3 rl_steps=2
+  n_train=4 n_held=4 cold_steps=40 rrs_steps=3 rl_steps=2 samples=2 turn_tokens=160
 else
-  n_train=8 n_held=16 cold_steps=80 rrs_steps=10 rl_steps=6
+  n_train=8 n_held=16 cold_steps=80 rrs_steps=10 rl_steps=6 samples=4 turn_tokens=256
 fi
 maze="--task maze --maze-sizes 3 --canvas 224 --maze-questions reachable"
 turns="--max-turns 6"
@@ -62,7 +62,7 @@ sft --model "$v/base" --output-dir "$v/cold" --max-steps "$cold_steps" --per-dev
 python3 -c "import json,sys; l=[json.loads(x)['loss'] for x in open(sys.argv[1])]; print(f'  loss {l[0]:.2f} -> {l[-1]:.3f} over {len(l)} steps')" "$v/cold-metrics.jsonl"
 
 stage "3. reject-sample with the drawing tools (keep correct, well-formed trajectories), then sft"
-reject-sample --model "$v/cold" --tools draw --num-samples 4 --temperature 0.5 --max-turn-tokens 256 $turns \
+reject-sample --model "$v/cold" --tools draw --num-samples "$samples" --temperature 0.5 --max-turn-tokens "$turn_tokens" $turns \
   --require correct,format --rejected "$v/rejected.jsonl" -q "$v/train.jsonl" > "$v/rrs.jsonl"
 echo "  kept $(wc -l < "$v/rrs.jsonl") of $(( $(wc -l < "$v/rrs.jsonl") + $(wc -l < "$v/rejected.jsonl") )) trajectories"
 sft --model "$v/cold" --output-dir "$v/rrs" --max-steps "$rrs_steps" --per-device-train-batch-size 4 \
@@ -71,7 +71,7 @@ sft --model "$v/cold" --output-dir "$v/rrs" --max-steps "$rrs_steps" --per-devic
 stage "4. grpo with the drawing tools: VILASR's reward, clip 0.2/0.3, no KL"
 grpo --model "$v/rrs" --output-dir "$v/rl" --tools draw --reward vilasr --num-generations 4 \
   --per-device-train-batch-size 8 --loss-type grpo --epsilon 0.2 --epsilon-high 0.3 --beta 0 \
-  --learning-rate 1e-4 --max-steps "$rl_steps" --max-completion-length 256 $turns -q \
+  --learning-rate 1e-4 --max-steps "$rl_steps" --max-completion-length "$turn_tokens" $turns -q \
   "$v/train.jsonl" > "$v/rl-metrics.jsonl"
 python3 -c "import json,sys; r=[json.loads(x) for x in open(sys.argv[1])]; print('  reward by step:', ' '.join(f\"{x['reward']:.2f}\" for x in r))" "$v/rl-metrics.jsonl"
 
@@ -79,7 +79,7 @@ stage "5. thinkpipe eval --model on every checkpoint, on the trained tasks and h
 thinkpipe convert "$v/train.jsonl" --set split=trained -q > "$v/bench.jsonl"
 thinkpipe convert "$v/held.jsonl" --set split=held-out -q >> "$v/bench.jsonl"
 for m in base cold rrs rl; do
-  thinkpipe eval --model "$v/$m" --cache "$cache" --tools draw --max-new-tokens 256 $turns -q "$v/bench.jsonl" > "$v/scored-$m.jsonl"
+  thinkpipe eval --model "$v/$m" --cache "$cache" --tools draw --max-new-tokens "$turn_tokens" $turns -q "$v/bench.jsonl" > "$v/scored-$m.jsonl"
 done
 
 if [ "$fast" != 1 ]; then
