@@ -49,7 +49,8 @@ def plot(
 
     Each input file is a run, labelled by its name (or by --label's field); each --y field gets
     its own panel. Records without a number for a field (a summary row) are left out of that
-    panel; a field no record has is warned about (an error when it is every field). Needs matplotlib: pip install -c constraints.txt 'thinkpipe[plot]'.
+    panel; a field no record has is warned about (an error when it is every field). Needs
+    matplotlib: pip install -c constraints.txt 'thinkpipe[plot]'.
     """
     with guard("plot", verbose, quiet):
         from thinkpipe.core.errors import UsageError

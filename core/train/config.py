@@ -94,10 +94,11 @@ class TrainConfig:
 def _not_a_checkpoint(path: str) -> str:
     """Why `--resume path` cannot be resumed from, saying what path is (a record file: the
     inputs were probably taken as --resume's value)."""
+    from ..records.reader import sniff
     if os.path.isfile(path):
         with open(path, "rb") as f:
             head = f.read(4)
-        if head == b"PAR1" or head[:2] == b"\x1f\x8b" or head.lstrip()[:1] == b"{":
+        if sniff(head) != "jsonl" or head.lstrip()[:1] == b"{":   # Parquet, gzip, or JSONL
             return (f"--resume {path}: that is a record file, not a checkpoint folder; --resume "
                     f"takes `auto` or a checkpoint-N folder, so write `--resume auto {path}` to "
                     f"continue the latest checkpoint in --output-dir on this data")

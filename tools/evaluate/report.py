@@ -10,6 +10,8 @@ import json
 import os
 import time
 
+from .traces import RATES
+
 STATUS_ORDER = ("correct", "incorrect", "unparseable", "truncated", "judge_failed", "unscorable")
 
 
@@ -30,8 +32,8 @@ _NO_RATE = {"mean": None, "ci_low": None, "ci_high": None}
 
 
 def rate_names(rows: list[dict]) -> list[str]:
-    """The trajectory rates (format, reflection) some row has, in a fixed order."""
-    return [k for k in ("format", "reflection") if any(k in r.get("rates", {}) for r in rows)]
+    """The trajectory rates (traces.RATES: format, reflection) some row has, in that order."""
+    return [k for k in RATES if any(k in r.get("rates", {}) for r in rows)]
 
 
 def table_text(rows: list[dict], comparison: dict | None) -> str:

@@ -16,8 +16,8 @@ import html
 import math
 import re
 
-from .report import (WORST_HEAD, _by_group, _ci, _comparison_text, _pct, _status_text, meta_lines,
-                     rate_names, worst_rows)
+from .report import (_NO_RATE, WORST_HEAD, _by_group, _ci, _comparison_text, _pct, _status_text,
+                     meta_lines, rate_names, worst_rows)
 
 STYLE = ("body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;"
          "margin-bottom:1em}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
@@ -137,7 +137,7 @@ def _table(head: list[str], body: list[list[str]], cls: str = "") -> str:
 
 
 def _rate_cells(row: dict, name: str) -> list[str]:
-    rate = row.get("rates", {}).get(name, {"mean": None, "ci_low": None})
+    rate = row.get("rates", {}).get(name, _NO_RATE)
     return [_pct(rate["mean"]), _ci(rate)]
 
 
