@@ -22,6 +22,7 @@ class OutFormat(str, Enum):
     jsonl = "jsonl"
     jsonl_gz = "jsonl.gz"
     parquet = "parquet"
+    hf = "hf"
 
 
 def _check_on_error(value: str) -> str:
@@ -52,14 +53,17 @@ def _show_version(ctx: typer.Context, param: typer.CallbackParam, value: bool) -
 
 
 Inputs = Annotated[Optional[list[str]], typer.Argument(
-    help="Record files (JSONL, JSONL.gz or Parquet, sniffed from their bytes); none or - reads "
-         "stdin.", show_default=False, metavar="FILE")]
+    help="Record files (JSONL, JSONL.gz or Parquet, sniffed from their bytes), Hugging Face "
+         "datasets save_to_disk folders, or hf:NAME[:CONFIG][@SPLIT] (datasets.load_dataset; "
+         "the local cache when offline); none or - reads stdin.", show_default=False,
+    metavar="FILE")]
 Output = Annotated[Optional[str], typer.Option(
     "--output", "-o", metavar="PATH", rich_help_panel=IO,
     help="Write records here instead of stdout (written to a temporary name, renamed on success).")]
 Format = Annotated[Optional[OutFormat], typer.Option(
     "--format", case_sensitive=False, rich_help_panel=IO,
-    help="Output format; default from the --output extension (.parquet, .jsonl.gz), else jsonl.")]
+    help="Output format; default from the --output extension (.parquet, .jsonl.gz), else jsonl. "
+         "hf writes a datasets save_to_disk folder (-o DIR) that datasets.load_from_disk opens.")]
 OnError = Annotated[str, typer.Option(
     "--on-error", metavar="fail|skip|quarantine:FILE", callback=_check_on_error, rich_help_panel=IO,
     help="A malformed record stops with exit 65 (fail), is counted and dropped (skip), or is "

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import pickle
 import tempfile
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,33 +41,64 @@ def iter_parquet(source, name: str, pos: list) -> Iterator[dict]:
         pf = pq.ParquetFile(source)
     except (pa.ArrowException, OSError) as e:
         raise RecordError(name, f"not a readable Parquet file: {e}") from None
-    for field in pf.schema_arrow:
+    check_schema(pf.schema_arrow, name)
+    yield from iter_rows(pf.iter_batches(batch_size=BATCH_ROWS), restorer(pf.schema_arrow),
+                         name, pos, "Parquet")
+
+
+def check_schema(schema: pa.Schema, name: str) -> None:
+    """RecordError when a column has a type no record can hold (durations, intervals)."""
+    for field in schema:
         if (bad := _unrepresentable(field.type)) is not None:
             raise RecordError(name, f"column {field.name!r} is {field.type}: a record cannot hold "
                               f"{bad} values (JSON has no such type); cast the column to a number "
                               "or a string first")
-    meta = json.loads((pf.schema_arrow.metadata or {}).get(META_KEY, b"{}"))
+
+
+def thinkpipe_meta(schema: pa.Schema) -> dict | None:
+    """The `thinkpipe` schema metadata (which columns are JSON text, media, absent lists), or
+    None for a file written elsewhere."""
+    raw = (schema.metadata or {}).get(META_KEY)
+    return None if raw is None else json.loads(raw)
+
+
+def restorer(schema: pa.Schema) -> Callable[[dict], None] | None:
+    """A function that turns a row of a file we wrote back into its record (in place), or None
+    when rows are records as they are (a file from elsewhere, or nothing to undo)."""
+    meta = thinkpipe_meta(schema) or {}
     json_cols, media_cols = meta.get("json", []), meta.get("media", [])
     absent = meta.get("absent")
+    if not (json_cols or media_cols or absent):
+        return None
+
+    def restore(rec: dict) -> None:
+        for col in json_cols:
+            if rec.get(col) is not None:
+                rec[col] = loads(rec[col])
+        for col in media_cols:
+            if rec.get(col) is not None:
+                rec[col] = [media.from_struct(x) for x in rec[col]]
+        if absent is not None:
+            for col in rec.pop(absent) or ():
+                rec.pop(col, None)
+    return restore
+
+
+def iter_rows(batches: Iterable, restore: Callable[[dict], None] | None, name: str, pos: list,
+              what: str) -> Iterator[dict]:
+    """The records of Arrow batches (anything with to_pylist), `pos[0]` the 1-based row; a row
+    that cannot be read is a RecordError at `name:row`."""
     row = 0
     try:
-        batches = pf.iter_batches(batch_size=BATCH_ROWS)
         for batch in batches:
             for rec in batch.to_pylist():
                 row += 1
-                for col in json_cols:
-                    if rec.get(col) is not None:
-                        rec[col] = loads(rec[col])
-                for col in media_cols:
-                    if rec.get(col) is not None:
-                        rec[col] = [media.from_struct(x) for x in rec[col]]
-                if absent is not None:
-                    for col in rec.pop(absent) or ():
-                        rec.pop(col, None)
+                if restore is not None:
+                    restore(rec)
                 pos[0] = row
                 yield rec
     except (pa.ArrowException, OSError, ValueError) as e:
-        raise RecordError(f"{name}:{row + 1}", f"cannot read Parquet row: {e}") from None
+        raise RecordError(f"{name}:{row + 1}", f"cannot read {what} row: {e}") from None
 
 
 def _unrepresentable(t: pa.DataType) -> pa.DataType | None:

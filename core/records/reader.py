@@ -4,6 +4,10 @@ Each input is a path or `-` (stdin); no inputs means stdin. The format is sniffe
 bytes, never from the name: `PAR1` is Parquet, `1f 8b` is gzip (JSONL inside), anything else JSONL.
 JSONL is streamed line by line in constant memory; Parquet is read batch by batch (from a pipe it
 is first copied to a temporary file, since Parquet keeps its index at the end).
+
+Hugging Face `datasets` are inputs too (hf.py): a save_to_disk folder, told from a plain directory
+by its state.json and dataset_info.json, and `hf:NAME[:CONFIG][@SPLIT]`; both stream batch by batch
+from memory-mapped Arrow files (hf_read.py), and `where` names the 1-based row.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import zlib
 from typing import BinaryIO, Iterator, Sequence
 
 from ..errors import InputError
+from . import hf
 from .policy import ErrorPolicy
 from .jsonl import iter_jsonl
 
@@ -144,7 +149,7 @@ class RecordReader:
 
     @property
     def where(self) -> str:
-        """`file:line` of the record last yielded (for Parquet, the 1-based row)."""
+        """`file:line` of the record last yielded (for Parquet and datasets, the 1-based row)."""
         return f"{self.name}:{self._pos[0]}"
 
     def __iter__(self) -> Iterator[dict]:
@@ -156,6 +161,14 @@ class RecordReader:
 
     def _each(self, raw: bool) -> Iterator:
         for path in self.inputs:
+            if hf.is_datasets_input(path):
+                self.name, self._pos[0] = path, 0
+                records = self._datasets_records(path)
+                if raw:
+                    from .jsonl import dumps
+                    records = map(dumps, records)
+                yield from records
+                continue
             name, stream, kind = open_input(path)
             self.name, self._pos[0] = name, 0
             try:
@@ -180,6 +193,11 @@ class RecordReader:
         if kind == "gzip":
             return self._gzip_lines(stream, name, raw)
         return iter_jsonl(stream, name, self.policy, self._pos, raw)
+
+    def _datasets_records(self, path: str) -> Iterator[dict]:
+        """A save_to_disk folder or an `hf:` dataset (pyarrow, and datasets for hf:, only now)."""
+        from .hf_read import iter_folder, iter_hub
+        return iter_hub(path, self._pos) if hf.is_hub_spec(path) else iter_folder(path, self._pos)
 
     def _gzip_lines(self, stream: BinaryIO, name: str, raw: bool) -> Iterator:
         """JSONL inside gzip. A damaged or cut-off file yields every complete line before the

@@ -1,9 +1,10 @@
-"""Writing records to stdout or a file, as JSONL, gzipped JSONL or Parquet.
+"""Writing records to stdout or a file, as JSONL, gzipped JSONL or Parquet, or to a folder (hf).
 
 The format is `fmt` when given, else the output's extension (`.parquet`/`.pq`, `.jsonl.gz`/`.gz`,
 anything else JSONL), else JSONL. A file is written next to its destination under a temporary name
 and renamed into place on success, so a failed or interrupted run never leaves half a file where a
-complete one is expected (and never clobbers the previous one).
+complete one is expected (and never clobbers the previous one). `hf` (only when asked for) writes a
+Hugging Face `datasets` save_to_disk folder, built under a temporary name the same way (hf_write.py).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import BinaryIO, Iterable
 from ..errors import OutputError, UsageError
 from .jsonl import JsonlWriter
 
-FORMATS = ("jsonl", "jsonl.gz", "parquet")
+FORMATS = ("jsonl", "jsonl.gz", "parquet", "hf")
 
 
 JSONL_EXTS = (".jsonl", ".json", ".ndjson", ".jsonlines")
@@ -57,6 +58,14 @@ def _umask() -> int:
     return mask
 
 
+def _folder_sink(path: str | None):
+    """The sink for --format hf: a folder, never stdout."""
+    if path is None:
+        raise UsageError("--format hf writes a folder: give -o DIR")
+    from .hf_write import HfWriter  # pyarrow (and datasets, on close) only when needed
+    return HfWriter(path)
+
+
 class RecordWriter:
     """`write(record)` then `close()` (or use as a context manager; an exception aborts)."""
 
@@ -67,6 +76,9 @@ class RecordWriter:
         self._file: BinaryIO | None = None
         self._gzip = None
         self._final = self.path
+        if self.format == "hf":
+            self._sink = _folder_sink(self.path)
+            return
         if self.path is None:
             target = sys.stdout.buffer
         elif _special(self.path):
