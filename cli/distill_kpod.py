@@ -10,10 +10,10 @@ from .options import (Config, Format, Inputs, Limit, OnError, Output, ProgressEv
                       Shard, Verbose)
 from .options import panel_option as _opt
 from .runner import guard, records, usage_errors
-from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
+from .train_options import (TRACKERS_MAN, BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
                             NumTrainEpochs, OutputDir, OverwriteOutputDir, PerDeviceBatch, Resume,
-                            SaveSteps, SaveTotalLimit, Schedule, TensorBoard, train_config,
+                            SaveSteps, SaveTotalLimit, Schedule, TensorBoard, ReportTo, RunName, LoggingDir, train_config,
                             WarmupRatio, WarmupSteps, WeightDecay, Zero)
 
 KPOD, WEIGHTING, SCHEDULE, DATA = ("KPOD", "Token weighting (paper 3.3)",
@@ -58,7 +58,7 @@ Files: --output-dir holds the checkpoints, the final model, train_config.json an
 kpod_prepared.pt (weights, difficulties, clusters and the plan, read back by --resume). Metrics
 lines at each epoch end add stage, generated (the share of steps the student generates) and,
 with --eval-file, eval_loss (the held-out NLL per token of the whole rationale and answer).
-"""}
+""", "Experiment trackers": TRACKERS_MAN}
 
 
 class MethodName(str, Enum):
@@ -157,6 +157,9 @@ def distill_kpod(
     resume: Resume = None,
     overwrite_output_dir: OverwriteOutputDir = False,
     metrics: Metrics = None,
+    report_to: ReportTo = "none",
+    run_name: RunName = None,
+    logging_dir: LoggingDir = None,
     tensorboard: TensorBoard = None,
     deepspeed: DeepSpeedConfig = None,
     zero: Zero = None,

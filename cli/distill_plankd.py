@@ -9,6 +9,7 @@ import typer
 from .options import Config, Format, Inputs, OnError, ProgressEvery, Quiet, Seed, Verbose
 from .options import comma_list as _list
 from .options import panel_option as _opt
+from .train_options import TRACKERS_MAN, ReportTo, RunName
 from .runner import guard, records, usage_errors
 
 SIM, MODEL, TRAIN, PLANKD, DRIVE = ("Simulator (collect, drive)", "Planner (train)",
@@ -84,7 +85,7 @@ drive writes one record per episode ({episode, seed, collided, offroad, progress
 mean_speed, score, seconds, model_ms}) then a summary ({summary: true, episodes,
 collision_rate, offroad_rate, progress_mean, score_mean, score_ci95, mean_speed, model_ms,
 model}).
-"""}
+""", "Experiment trackers": TRACKERS_MAN}
 
 
 class Action(str, Enum):
@@ -162,6 +163,8 @@ def distill_plankd(
     resume: Annotated[bool, _opt("--resume", TRAIN, "Continue the checkpoint at -o.")] = False,
     metrics: Annotated[Optional[str], _opt("--metrics", TRAIN, "Metrics JSONL here instead of "
                                            "stdout.", metavar="FILE")] = None,
+    report_to: ReportTo = "none",
+    run_name: RunName = None,
     variant: Annotated[Variant, _opt("--variant", PLANKD, "paper (teacher waypoints) or "
                                      "released (ground truth, as the code).")] = Variant.paper,
     wstar_weight: Annotated[float, _opt("--wstar-weight", PLANKD, "paper: the attentive "
@@ -225,6 +228,7 @@ def _train(o: dict) -> None:
     from thinkpipe.core.errors import UsageError
     if not o["output"]:
         raise UsageError("train needs -o FILE for the planner checkpoint")
+    from thinkpipe.core.train import trackers
     from thinkpipe.core.train.metrics import Metrics
     from thinkpipe.tools.plankd import PlanKDConfig, train_command
     keys = ("width", "depth", "hidden", "epochs", "batch_size", "lr", "weight_decay",
@@ -240,7 +244,10 @@ def _train(o: dict) -> None:
                            mask_measurements=masked,
                            variant=o["variant"].value, size=o["size"] or "",
                            **{k: o[k] for k in keys})
-    log_to = Metrics(o["metrics"])
+    with usage_errors():
+        trackers.check(trackers.parse(o["report_to"]))
+    log_to = Metrics(o["metrics"], report=trackers.open_report(
+        o["report_to"], trackers.file_run(o["output"], cfg, o["run_name"])))
     try:
         with records(o["inputs"], o["on_error"]) as stream:
             train_command(stream.items, cfg, o["teacher"], o["output"], log_to, o["resume"])

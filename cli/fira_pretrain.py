@@ -8,13 +8,15 @@ import typer
 
 from .options import Config, Inputs, Limit, OnError, ProgressEvery, Quiet, Seed, Shard, Verbose
 from .runner import guard, records, usage_errors
-from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
+from .train_options import (TRACKERS_MAN, BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
                             NumTrainEpochs, OverwriteOutputDir, PerDeviceBatch, Resume, SaveSteps,
-                            SaveTotalLimit, Schedule, TensorBoard, train_config, WarmupRatio,
+                            SaveTotalLimit, Schedule, TensorBoard, ReportTo, RunName, LoggingDir, train_config, WarmupRatio,
                             WarmupSteps, WeightDecay, Zero)
 
 FIRA, DATA = "Fira", "Model and data"
+
+MAN_SECTIONS = {"Experiment trackers": TRACKERS_MAN}
 
 EXAMPLES = """\
 fira-pretrain --size tiny --tokenizer models/tiny-llm --max-steps 300 --eval-file val.jsonl wiki.jsonl
@@ -103,6 +105,9 @@ def fira_pretrain(
     resume: Resume = None,
     overwrite_output_dir: OverwriteOutputDir = False,
     metrics: Metrics = None,
+    report_to: ReportTo = "none",
+    run_name: RunName = None,
+    logging_dir: LoggingDir = None,
     tensorboard: TensorBoard = None,
     deepspeed: DeepSpeedConfig = None,
     zero: Zero = None,

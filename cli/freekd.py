@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 from .options import Config, Format, Inputs, Output, ProgressEvery, Quiet, Seed, Verbose
 from .options import comma_list as _list
 from .options import panel_option as _opt
+from .train_options import TRACKERS_MAN, ReportTo, RunName
 from .runner import guard, records, usage_errors
 
 GRAPH, NETS, KD, JUDGE, RUNS = ("Graph", "Networks", "Distillation", "Knowledge judge (RL)",
@@ -70,7 +71,7 @@ network's class at its best epoch) and, with a judge, teacher (its greedy choice
 Node records in are {"id", "features": [..], "label": int or null, "split":
 "train"|"val"|"test"|other}; --edges is a text edge list (SOURCE TARGET per line) or records
 with source and target; edges are made undirected.
-"""}
+""", "Experiment trackers": TRACKERS_MAN}
 
 
 class Mode(str, Enum):
@@ -162,6 +163,8 @@ def freekd(
                                            "the summary).", metavar="FILE")] = None,
     log_every: Annotated[int, _opt("--log-every", RUNS, "A metrics line every N epochs.",
                                    min=1)] = 1,
+    report_to: ReportTo = "none",
+    run_name: RunName = None,
     output: Output = None,
     fmt: Format = None,
     seed: Seed = 0,
@@ -200,7 +203,12 @@ def freekd(
                 baseline_momentum=baseline_momentum, warmup_epochs=warmup_epochs, runs=runs,
                 seed=seed, log_every=log_every)
         from thinkpipe.core.records import RecordWriter
+        import os
+
+        from thinkpipe.core.train import trackers
         from thinkpipe.core.train.metrics import Metrics, NullMetrics
+        with usage_errors():
+            trackers.check(trackers.parse(report_to))
         if edges:
             with records(inputs, "fail") as stream:
                 data = load_graph(items=stream.items, edges=edges)
@@ -209,7 +217,10 @@ def freekd(
                               seed=seed)
         with usage_errors():
             data, cfg, parsed_views = prepare(data, cfg)
-        log_to = Metrics(metrics) if metrics else NullMetrics()
+        report = trackers.open_report(report_to, trackers.file_run(
+            metrics, cfg, run_name or f"freekd-{cfg.mode}"))
+        log_to = Metrics(metrics or os.devnull, report=report) if metrics or report \
+            else NullMetrics()   # predictions own stdout
         try:
             with RecordWriter(output, fmt.value if fmt else None) as out:
                 run(data, cfg, parsed_views, out, log_to)

@@ -12,10 +12,10 @@ from .grpo_variants import (AnnealSteps, CorrectThreshold, FormatGate, Fps, Leng
                             TemporalAlpha, TemporalRatio, ThinkAlpha, ThinkingModel,
                             ThinkingReward, Trust, TrustVariant, shaping_config)
 from .runner import guard, records, usage_errors
-from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
+from .train_options import (TRACKERS_MAN, BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
                             NumTrainEpochs, OutputDir, OverwriteOutputDir, PerDeviceBatch, Resume,
-                            SaveSteps, SaveTotalLimit, Schedule, TensorBoard, train_config,
+                            SaveSteps, SaveTotalLimit, Schedule, TensorBoard, ReportTo, RunName, LoggingDir, train_config,
                             WarmupRatio, WarmupSteps, WeightDecay, Zero)
 
 ALGO, GEN, REWARD = "GRPO", "Generation", "Rewards"
@@ -74,7 +74,7 @@ specs by name, outcome, thinking, temporal, length, as they apply), reward (the 
 advantage, trust_gamma and think_weight (the weight applied to R^t), frames_shuffled (true for
 T-GRPO's shuffled-frame samples, with frame_order: the images as shown are images[i] for i in
 frame_order), trained, num_turns and finish_reason, next to the prompt record's own fields.
-"""}
+""", "Experiment trackers": TRACKERS_MAN}
 
 
 class Tools(str, Enum):
@@ -175,6 +175,9 @@ def grpo(
     resume: Resume = None,
     overwrite_output_dir: OverwriteOutputDir = False,
     metrics: Metrics = None,
+    report_to: ReportTo = "none",
+    run_name: RunName = None,
+    logging_dir: LoggingDir = None,
     tensorboard: TensorBoard = None,
     deepspeed: DeepSpeedConfig = None,
     zero: Zero = None,

@@ -9,6 +9,7 @@ import typer
 from .options import Config, Format, OnError, ProgressEvery, Quiet, Seed, Verbose
 from .options import comma_list as _list
 from .options import panel_option as _opt
+from .train_options import TRACKERS_MAN, ReportTo, RunName
 from .runner import guard, records, usage_errors
 
 DATA, TARGET, HYPER, TRAIN, DENOISE, PREDICT = (
@@ -72,7 +73,7 @@ score}, or {id, split, psnr_noisy, psnr} when denoising), then with --eval a sum
 {"summary": true, accuracy | psnr, predict_seconds, n_support, n_eval, classes, ...}.
 Data: --data digits (scikit-learn's bundled 8x8 digits), an IDX folder (MNIST's
 train-/t10k- files, gzip or not), or a records file (or - for stdin) of {image, label}.
-"""}
+""", "Experiment trackers": TRACKERS_MAN}
 
 
 class Action(str, Enum):
@@ -169,6 +170,8 @@ def pudnet_predict(
                                              metavar="FILE")] = None,
     metrics: Annotated[Optional[str], _opt("--metrics", TRAIN, "Metrics JSONL here instead of "
                                            "stdout.", metavar="FILE")] = None,
+    report_to: ReportTo = "none",
+    run_name: RunName = None,
     sigma: Annotated[float, _opt("--sigma", DENOISE, "Noise std on the 0-255 scale.",
                                  min=0.0)] = 25.0,
     mask_ratio: Annotated[float, _opt("--mask-ratio", DENOISE, "Blind-spot pixel share.",
@@ -229,6 +232,7 @@ def _train(load_data, o: dict) -> None:
     from thinkpipe.core.errors import UsageError
     if not o["output"]:
         raise UsageError("train needs -o FILE for the hypernetwork")
+    from thinkpipe.core.train import trackers
     from thinkpipe.core.train.metrics import Metrics
     from thinkpipe.tools.pudnet import PudNetConfig, train_command
     with usage_errors():
@@ -243,7 +247,10 @@ def _train(load_data, o: dict) -> None:
             eval_every=o["eval_every"], eval_tasks=o["eval_tasks"],
             checkpoint_every=o["checkpoint_every"], log_every=o["log_every"], seed=o["seed"])
     data = load_data(cfg.image_size, cfg.channels)
-    log_to = Metrics(o["metrics"])
+    with usage_errors():
+        trackers.check(trackers.parse(o["report_to"]))
+    log_to = Metrics(o["metrics"], report=trackers.open_report(
+        o["report_to"], trackers.file_run(o["output"], cfg, o["run_name"])))
     try:
         train_command(data, cfg, _list(o["classes"]), _list(o["val_classes"]), o["output"],
                       log_to, o["resume"], o["keep_best"])

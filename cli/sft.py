@@ -7,11 +7,13 @@ import typer
 
 from .options import Config, Inputs, Limit, OnError, ProgressEvery, Quiet, Seed, Shard, Verbose
 from .runner import guard, records, usage_errors
-from .train_options import (BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
+from .train_options import (TRACKERS_MAN, BF16, DeepSpeedConfig, GradAccum, GradCheckpointing, LearningRate,
                             LocalRank, LoggingSteps, LRScheduler, MaxGradNorm, MaxSteps, Metrics,
                             NumTrainEpochs, OutputDir, OverwriteOutputDir, PerDeviceBatch, Resume,
-                            SaveSteps, SaveTotalLimit, Schedule, TensorBoard, train_config,
+                            SaveSteps, SaveTotalLimit, Schedule, TensorBoard, ReportTo, RunName, LoggingDir, train_config,
                             WarmupRatio, WarmupSteps, WeightDecay, Zero)
+
+MAN_SECTIONS = {"Experiment trackers": TRACKERS_MAN}
 
 EXAMPLES = """\
 synth-draw --task maze --count 2000 | sft --model models/tiny-vl --output-dir ckpt/cold --freeze-vision
@@ -56,6 +58,9 @@ def sft(
     resume: Resume = None,
     overwrite_output_dir: OverwriteOutputDir = False,
     metrics: Metrics = None,
+    report_to: ReportTo = "none",
+    run_name: RunName = None,
+    logging_dir: LoggingDir = None,
     tensorboard: TensorBoard = None,
     deepspeed: DeepSpeedConfig = None,
     zero: Zero = None,

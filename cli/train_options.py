@@ -50,8 +50,19 @@ OverwriteOutputDir = Annotated[bool, typer.Option(
          "(without it, or --resume, a non-empty --output-dir is refused).")]
 Metrics = Annotated[Optional[str], typer.Option("--metrics", metavar="FILE", rich_help_panel=RUN,
                                                 help="Metrics JSONL here instead of stdout.")]
-TensorBoard = Annotated[Optional[str], typer.Option("--tensorboard", metavar="DIR",
-                                                    rich_help_panel=RUN)]
+ReportTo = Annotated[str, typer.Option(
+    "--report-to", metavar="none|tensorboard,wandb,mlflow,trackio", rich_help_panel=RUN,
+    help="Experiment trackers, a comma list as in TRL: each gets the metrics rows' numbers, the "
+         "resolved config, the run name and --output-dir. Each is an extra: pip install "
+         "'thinkpipe[wandb]'.")]
+RunName = Annotated[Optional[str], typer.Option(
+    "--run-name", metavar="NAME", rich_help_panel=RUN,
+    help="The trackers' run name (default: --output-dir's basename).")]
+LoggingDir = Annotated[Optional[str], typer.Option(
+    "--logging-dir", metavar="DIR", rich_help_panel=RUN,
+    help="TensorBoard's folder (default: OUTPUT_DIR/runs/RUN_NAME).")]
+TensorBoard = Annotated[Optional[str], typer.Option(   # before --report-to; kept for old scripts
+    "--tensorboard", metavar="DIR", hidden=True, rich_help_panel=RUN)]
 DeepSpeedConfig = Annotated[Optional[str], typer.Option(
     "--deepspeed", metavar="FILE", rich_help_panel=SCALE,
     help="DeepSpeed JSON config; \"auto\" values are filled from these options.")]
@@ -71,9 +82,40 @@ def train_config(values: dict):
     import dataclasses
 
     from thinkpipe.core.train import TrainConfig
-    values = {f.name: values[f.name] for f in dataclasses.fields(TrainConfig) if f.name in values}
+    names = {f.name for f in dataclasses.fields(TrainConfig)} | {"tensorboard"}
+    values = {name: value for name, value in values.items() if name in names}
     if isinstance(values.get("lr_scheduler_type"), Enum):
         values["lr_scheduler_type"] = values["lr_scheduler_type"].value
+    if values.get("tensorboard"):       # the old spelling of --report-to tensorboard
+        names = [n for n in values.get("report_to", "none").split(",") if n not in ("", "none")]
+        values["report_to"] = ",".join(dict.fromkeys(names + ["tensorboard"]))
+        values["logging_dir"] = values.get("logging_dir") or values["tensorboard"]
+    values.pop("tensorboard", None)
     if values.get("resume") == "":
         values["resume"] = "auto"
     return TrainConfig(**values)
+
+
+# the man pages' section on --report-to, shared by every trainer
+TRACKERS_MAN = """\
+--report-to takes none or a comma list of tensorboard, wandb, mlflow and trackio, spelled as TRL
+and the Hugging Face Trainer spell them. Each tracker gets every number of each metrics row
+(nested fields as a/b) at the row's step (its episode or epoch where a tool counts those), the
+resolved config as hyperparameters, the run name (--run-name, default the output's folder) and
+the output folder. Each is an optional extra, imported only when asked for: pip install
+'thinkpipe[tensorboard]', 'thinkpipe[wandb]', 'thinkpipe[mlflow]' (mlflow-skinny),
+'thinkpipe[trackio]'; a missing one stops the command with exit 2 before any model loads, and one
+that cannot start its run (wandb without a login, say) with exit 69.
+
+tensorboard  event files in --logging-dir (default OUTPUT_DIR/runs/RUN_NAME; for the tools whose
+        -o is one file, its folder)
+wandb  OUTPUT_DIR/wandb; project $WANDB_PROJECT or thinkpipe; WANDB_MODE=offline keeps the run on
+        disk for a later wandb sync
+mlflow  $MLFLOW_TRACKING_URI, else the file store ./mlruns; experiment $MLFLOW_EXPERIMENT_NAME
+        or thinkpipe
+trackio  trackio's local store; project $TRACKIO_PROJECT or thinkpipe. Not installable with the
+        pinned stack today (trackio needs pillow < 13).
+
+The older --tensorboard DIR still works, as --report-to tensorboard --logging-dir DIR; it is no
+longer listed in --help.
+"""

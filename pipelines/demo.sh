@@ -90,7 +90,8 @@ thinkpipe convert pipelines/data/addition-held.jsonl --set split=held-out -q > "
 thinkpipe eval --model "$s/base" --cache "$cache" --batch-size 64 --max-new-tokens 12 -q "$s/held.jsonl" > "$s/scored-base.jsonl"
 grpo --model "$s/base" --output-dir "$s/rl" --reward accuracy --num-generations 4 --per-device-train-batch-size 16 \
   --max-steps 8 --learning-rate 3e-5 --lr-scheduler-type constant --max-completion-length 8 -q \
-  pipelines/data/addition-train.jsonl > "$s/rl-metrics.jsonl"
+  --report-to tensorboard pipelines/data/addition-train.jsonl > "$s/rl-metrics.jsonl"
+echo "  the same numbers for TensorBoard: tensorboard --logdir $s/rl/runs"
 python3 -c "import json,sys; r=[json.loads(x) for x in open(sys.argv[1])]; print('  reward by step:', ' '.join(f\"{x['reward']:.2f}\" for x in r)); print('  cut off at 8 tokens:', ' '.join(f\"{x['truncated_fraction']:.2f}\" for x in r))" "$s/rl-metrics.jsonl"
 thinkpipe eval --model "$s/rl" --cache "$cache" --batch-size 64 --max-new-tokens 12 --baseline "$s/scored-base.jsonl" "$s/held.jsonl" \
   2>&1 > "$s/scored-rl.jsonl" | tail -1 | sed 's/^/  /'
@@ -114,9 +115,10 @@ cat <<'TXT'
 TXT
 
 if [ "$fast" != 1 ]; then
-stage "8. convert: JSONL -> Parquet -> JSONL keeps every field and value"
+stage "8. convert: JSONL -> Parquet -> a datasets folder -> JSONL keeps every field and value"
 thinkpipe convert pipelines/data/demo.jsonl -o "$out/demo.parquet"
-thinkpipe convert "$out/demo.parquet" -o "$out/roundtrip.jsonl"
+thinkpipe convert "$out/demo.parquet" --format hf -o "$out/demo-hf"   # datasets.load_from_disk opens it
+thinkpipe convert "$out/demo-hf" -o "$out/roundtrip.jsonl"
 python3 - pipelines/data/demo.jsonl "$out/roundtrip.jsonl" <<'PY'
 import json, sys
 a, b = ([json.loads(line) for line in open(path)] for path in sys.argv[1:3])

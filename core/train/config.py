@@ -6,6 +6,8 @@ import json
 import os
 from dataclasses import dataclass
 
+from ..errors import UsageError
+from . import trackers
 from .schedules import SCHEDULES
 
 
@@ -33,7 +35,10 @@ class TrainConfig:
     deepspeed, zero              a DeepSpeed JSON config ("auto" filled in), or a ZeRO stage
     bf16, gradient_checkpointing as in HF
     metrics                      metrics JSONL file (default: stdout, rank 0)
-    tensorboard                  TensorBoard log dir (needs `tensorboard`)
+    report_to                    experiment trackers: none | a comma list of tensorboard, wandb,
+                                 mlflow, trackio (trackers.py)
+    run_name                     the trackers' run name (default: output_dir's basename)
+    logging_dir                  TensorBoard's folder (default: output_dir/runs/RUN_NAME)
     """
     output_dir: str
     learning_rate: float = 1e-5
@@ -61,7 +66,9 @@ class TrainConfig:
     bf16: bool = False
     gradient_checkpointing: bool = False
     metrics: str | None = None
-    tensorboard: str | None = None
+    report_to: str = "none"
+    run_name: str | None = None
+    logging_dir: str | None = None
 
     def __post_init__(self):
         problems = []
@@ -75,6 +82,10 @@ class TrainConfig:
             problems.append("warmup_ratio must be in [0, 1)")
         if self.resume not in (None, "auto") and not _is_checkpoint(self.resume):
             problems.append(_not_a_checkpoint(self.resume))
+        try:
+            trackers.check(trackers.parse(self.report_to))
+        except UsageError as e:
+            problems.append(str(e))
         if self.resume and self.overwrite_output_dir:
             problems.append("--resume and --overwrite-output-dir pull opposite ways; pick one")
         if problems:
@@ -86,6 +97,10 @@ class TrainConfig:
 
     def warmup(self, total_steps: int) -> int:
         return self.warmup_steps if self.warmup_steps > 0 else int(self.warmup_ratio * total_steps)
+
+    @property
+    def trackers(self) -> tuple[str, ...]:
+        return trackers.parse(self.report_to)
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

@@ -36,7 +36,9 @@ def check_writable(path: str) -> None:
 @contextmanager
 def uninterrupted() -> Iterator[None]:
     """Hold a Ctrl-C until the block ends, so that a checkpoint and the metrics row that
-    announces it are written together or not at all (main thread only; elsewhere a no-op)."""
+    announces it are written together or not at all (main thread only; elsewhere a no-op).
+    A held Ctrl-C then goes to the handler that was there before (Python's raises
+    KeyboardInterrupt; an ignored SIGINT, as under nohup, stays ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -46,5 +48,7 @@ def uninterrupted() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-        if caught:
+        if caught and callable(previous):
+            previous(signal.SIGINT, None)
+        elif caught and previous == signal.SIG_DFL:
             raise KeyboardInterrupt

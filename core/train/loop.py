@@ -32,7 +32,7 @@ import torch
 
 from ..errors import OutputError, UsageError
 from ..progress import current
-from . import checkpoint, data, dist
+from . import checkpoint, data, dist, trackers
 from .config import TrainConfig
 from .engines import make_engine
 from .metrics import Metrics, NullMetrics
@@ -93,7 +93,9 @@ def check_output_dir(cfg: TrainConfig, remove: bool = True) -> None:
 
 class Trainer:
     def __init__(self, cfg: TrainConfig, model, total_steps: int | None = None,
-                 n_examples: int | None = None, optimizer=None, local_rank: int | None = None):
+                 n_examples: int | None = None, optimizer=None, local_rank: int | None = None,
+                 hparams: dict | None = None):
+        """`hparams`: the tool's whole resolved config, for the trackers (default: cfg)."""
         self.cfg = cfg
         self.info = dist.setup(local_rank, need_group=cfg.uses_deepspeed)
         check_output_dir(cfg, remove=self.info.is_main)   # every rank decides alike, then
@@ -118,10 +120,15 @@ class Trainer:
                 raise OutputError(f"--output-dir {cfg.output_dir}: cannot write: "
                                   f"{e.strerror}") from None
         self._resume()
-        self.metrics = Metrics(cfg.metrics, cfg.tensorboard, self.state.step if cfg.resume
-                               else None) if self.info.is_main else NullMetrics()
+        self.metrics = self._metrics(hparams) if self.info.is_main else NullMetrics()
         current().begin("steps", total=self.total_steps, done=self.state.step)
         self._install_signals()
+
+    def _metrics(self, hparams: dict | None) -> Metrics:
+        cfg = self.cfg
+        run = trackers.Run(cfg.output_dir, cfg.run_name, hparams or asdict(cfg), cfg.logging_dir)
+        report = trackers.Report(cfg.trackers, run) if cfg.trackers else None
+        return Metrics(cfg.metrics, self.state.step if cfg.resume else None, report)
 
     def _resume(self) -> None:
         if not self.cfg.resume:

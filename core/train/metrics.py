@@ -1,4 +1,5 @@
-"""Training metrics: one JSON line per logged step, to stdout or a file, and TensorBoard.
+"""Training metrics: one JSON line per logged step, to stdout or a file, and to the experiment
+trackers of --report-to (trackers.py).
 
 Only rank 0 writes. `NullMetrics` stands in on other ranks so the loop never branches on rank.
 """
@@ -32,8 +33,8 @@ class Metrics:
     """--metrics FILE is started anew by a fresh run; a resumed run keeps the rows up to its
     checkpoint, so the file reads as one uninterrupted run."""
 
-    def __init__(self, path: str | None = None, tensorboard: str | None = None,
-                 resumed_step: int | None = None):
+    def __init__(self, path: str | None = None, resumed_step: int | None = None,
+                 report=None):
         try:
             kept = _kept_lines(path, resumed_step) if path else b""
             self._file = open(path, "wb") if path else None
@@ -43,28 +44,19 @@ class Metrics:
             from ..errors import OutputError
             raise OutputError(f"--metrics {path}: cannot write: {e.strerror}") from None
         self._out = self._file or sys.stdout.buffer
-        self._tb = None
-        if tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-            except ImportError:
-                raise ImportError("--tensorboard needs the tensorboard package: "
-                                  "pip install -c constraints.txt tensorboard") from None
-            self._tb = SummaryWriter(tensorboard)
+        self._report = report          # a trackers.Report, or None
 
     def log(self, row: dict) -> None:
         self._out.write(dumps(row))
         self._out.flush()  # a pipeline downstream sees each step as it happens
-        if self._tb is not None:
-            for key, value in row.items():
-                if isinstance(value, (int, float)) and key != "step":
-                    self._tb.add_scalar(key, value, row.get("step", 0))
+        if self._report is not None:
+            self._report.log(row)
 
     def close(self) -> None:
         if self._file:
             self._file.close()
-        if self._tb is not None:
-            self._tb.close()
+        if self._report is not None:
+            self._report.close()
 
 
 class NullMetrics:

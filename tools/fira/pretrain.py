@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -212,7 +212,7 @@ def run(items, cfg: PretrainConfig, train_cfg, policy, local_rank=None):
              len(blocks), cfg.seq_len, cfg.optimizer,
              f" ({cfg.variant})" if cfg.optimizer == "fira" else "")
     trainer = Trainer(train_cfg, model, n_examples=len(blocks), optimizer=optimizer,
-                      local_rank=local_rank)
+                      local_rank=local_rank, hparams={**asdict(cfg), "train": asdict(train_cfg)})
 
     def hook(state):
         extra = {}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import asdict
 
 import torch
 
@@ -110,7 +111,7 @@ class GRPORun:
         prompts = prompts_from(items, config, policy, self.bundle)
         self.trainer = Trainer(config.train, self.bundle.model,
                                total_steps=planned_steps(config, len(prompts), self.per_step),
-                               local_rank=local_rank)
+                               local_rank=local_rank, hparams=asdict(config))
         self.ref = self._reference() if config.beta > 0 else None
         self.sampler = sampler or HFSampler(self.bundle, self.trainer.engine.module,
                                             config.rollout)

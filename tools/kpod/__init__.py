@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Iterator
 
 from thinkpipe.core.train import TrainConfig
@@ -168,7 +168,8 @@ def train(items, config: KPODConfig, policy, local_rank=None, heldout=None):
     data = distill.StagedData(encoded, prepared.weights, prepared.plan)
     pad = bundle.tokenizer.pad_token_id if bundle.tokenizer.pad_token_id is not None else 0
     held = [e for _, e in read(heldout, config, bundle.tokenizer, policy)] if heldout else []
-    trainer = Trainer(config.train, bundle.model, n_examples=len(data), local_rank=local_rank)
+    trainer = Trainer(config.train, bundle.model, n_examples=len(data), local_rank=local_rank,
+                      hparams=asdict(config))
     if info.is_main:
         state.save(config.train.output_dir, pairs, prepared)
     hook = state.epoch_hook(trainer, data, held, pad, epochs)

@@ -21,7 +21,7 @@ not fit are skipped (truncating would cut image tokens) and counted.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Iterator
 
 from thinkpipe.core.train import TrainConfig
@@ -120,7 +120,8 @@ def train(items: Iterator[tuple[str, dict]], config: SFTConfig, policy, local_ra
     dataset = build_dataset(items, bundle, config, policy)
     if len(dataset) == 0:
         raise UsageError("no training examples")
-    trainer = Trainer(config.train, bundle.model, n_examples=len(dataset), local_rank=local_rank)
+    trainer = Trainer(config.train, bundle.model, n_examples=len(dataset), local_rank=local_rank,
+                      hparams=asdict(config))
     pad = bundle.tokenizer.pad_token_id if bundle.tokenizer.pad_token_id is not None else 0
     state = fit(trainer, dataset, lambda batch: pad_collate(batch, pad),
                 lengths=dataset.lengths() if config.group_by_length else None)
