@@ -244,8 +244,6 @@ def _train(o: dict) -> None:
                            mask_measurements=masked,
                            variant=o["variant"].value, size=o["size"] or "",
                            **{k: o[k] for k in keys})
-    with usage_errors():
-        trackers.check(trackers.parse(o["report_to"]))
     log_to = Metrics(o["metrics"], report=trackers.open_report(
         o["report_to"], trackers.file_run(o["output"], cfg, o["run_name"])))
     try:

@@ -247,8 +247,6 @@ def _train(load_data, o: dict) -> None:
             eval_every=o["eval_every"], eval_tasks=o["eval_tasks"],
             checkpoint_every=o["checkpoint_every"], log_every=o["log_every"], seed=o["seed"])
     data = load_data(cfg.image_size, cfg.channels)
-    with usage_errors():
-        trackers.check(trackers.parse(o["report_to"]))
     log_to = Metrics(o["metrics"], report=trackers.open_report(
         o["report_to"], trackers.file_run(o["output"], cfg, o["run_name"])))
     try:

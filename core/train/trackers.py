@@ -66,7 +66,8 @@ def flat_params(config: dict, prefix: str = "") -> dict[str, str | int | float |
         if isinstance(value, dict):
             out.update(flat_params(value, name + "."))
         else:
-            out[name] = value if isinstance(value, (str, int, float, bool)) else json.dumps(value)
+            out[name] = value if isinstance(value, (str, int, float, bool)) else \
+                json.dumps(value, default=str)
     return out
 
 
