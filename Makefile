@@ -50,11 +50,13 @@ bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/eval.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/sft.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/grpo.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/grpo_variants.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/fira.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/kpod.py --gsm8k 64
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/freekd.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/pudnet.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/plankd.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/scaling.py
 
 man: setup
 	$(BIN)/python man/build.py
