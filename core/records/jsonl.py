@@ -80,17 +80,18 @@ def _describe(exc: Exception) -> str:
 
 
 def iter_jsonl(stream: BinaryIO, name: str, policy: ErrorPolicy, pos: list,
-               raw: bool = False) -> Iterator:
+               raw: bool = False, first_line: int = 1) -> Iterator:
     """Yield the objects of a JSONL byte stream; blank lines are ignored.
 
     `pos` is a one-element list the caller reads for the current line number (cheaper than a
     callback per record). Bad lines go to `policy` as `name:line`. With `raw`, yield each valid
     line's bytes instead (ending in a newline, without a byte-order mark): for copying records
-    through untouched, which needs no exact re-parse of long integers either.
+    through untouched, which needs no exact re-parse of long integers either. `first_line` numbers
+    the stream's first line (a block cut from the middle of a file keeps the file's numbering).
     """
     orjson_loads, translate = orjson.loads, bytes.translate
     JSONDecodeError = orjson.JSONDecodeError
-    for lineno, line in enumerate(stream, 1):
+    for lineno, line in enumerate(stream, first_line):
         try:
             rec = orjson_loads(line)
         except JSONDecodeError as e:
