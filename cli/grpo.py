@@ -82,6 +82,12 @@ class Tools(str, Enum):
     draw = "draw"
 
 
+class Decoder(str, Enum):
+    hf = "hf"
+    loop = "loop"
+    static = "static"
+
+
 class LossType(str, Enum):
     grpo = "grpo"
     dapo = "dapo"
@@ -136,6 +142,12 @@ def grpo(
     top_k: Annotated[int, typer.Option("--top-k", min=0, rich_help_panel=GEN)] = 0,
     generation_batch_size: Annotated[int, typer.Option("--generation-batch-size", min=1,
                                                        rich_help_panel=GEN)] = 32,
+    decoder: Annotated[Decoder, typer.Option(
+        "--decoder", rich_help_panel=GEN,
+        help="Who decodes rollouts: loop (the model's forward with a KV cache, tokens identical "
+             "to hf), hf (transformers' generate) or static (static KV cache and a "
+             "torch.compile'd step: compiles on first use, tokens may differ in a near-tie). "
+             "Image/audio models always use hf.")] = Decoder.loop,
     system: Annotated[Optional[str], typer.Option("--system", rich_help_panel=GEN)] = None,
     max_seq_length: Annotated[int, typer.Option("--max-seq-length", min=16, rich_help_panel=GEN)] = 4096,
     format_gate: FormatGate = False,
@@ -223,7 +235,8 @@ def grpo(
                 rollout=rollout_config(tools.value, max_completion_length, max_total_tokens,
                                        max_turns=max_turns, max_images=max_images,
                                        temperature=temperature, top_p=top_p, top_k=top_k,
-                                       batch_size=generation_batch_size),
+                                       batch_size=generation_batch_size,
+                                       decoder=decoder.value),
                 train=train_config(ctx.params))
         with records(inputs, on_error, shard, limit) as stream:
             train(stream.items, cfg, stream.policy, local_rank)

@@ -35,6 +35,7 @@ class RolloutConfig:
     batch_size        trajectories advanced together in one generation call
     dialect           how turns draw: vilasr | tool_call | auto (from the text)
     on_error          a turn whose drawing does not parse: end the trajectory | observe the error
+    decoder           who decodes: hf | loop | static (core/models/decoding.py; media: hf)
     """
     tools: str | None = None
     max_turns: int = 10
@@ -47,6 +48,7 @@ class RolloutConfig:
     batch_size: int = 16
     dialect: str = "auto"
     on_error: str = "end"
+    decoder: str = "hf"
 
 
 @dataclass
@@ -161,7 +163,8 @@ def rollout(bundle, prompts: list[list[dict]], config: RolloutConfig,
             # environment ends trajectories over their total budget
             sampling = Sampling(max_new_tokens=config.max_turn_tokens, temperature=config.temperature,
                                 top_p=config.top_p, top_k=config.top_k,
-                                stop=("</answer>",) if config.tools else (), include_stop=True)
+                                stop=("</answer>",) if config.tools else (), include_stop=True,
+                                decoder=config.decoder)
             seeds_now = [t.seed * 1009 + t.turns for t in chunk] if config.temperature > 0 else None
             rendered = []
             for t in chunk:

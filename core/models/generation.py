@@ -4,11 +4,14 @@
                    seeds=[11, 12])
     out[0].text, out[0].finish_reason, out[0].seed
 
-Prompts are left-padded into batches and decoded by the model's own `generate` (its KV cache,
-its multimodal rotary positions). Sampling is ours: `SeededSampler`, a logits processor, draws
-each row's token from that row's own `torch.Generator`, so a sample is reproducible from its
-seed; it then leaves only that token (greedy decoding keeps it). With temperature 0 decoding is
-greedy and seeds are irrelevant.
+Prompts are left-padded into batches and decoded by `Sampling.decoder` (decoding.py's
+registry): `hf`, the model's own `generate` (its KV cache, its multimodal rotary positions), the
+reference and the default; `loop`, a minimal decode loop over the model's forward that makes
+the same calls and gives the same tokens; `static`, a static KV cache with a compiled decode
+step. Sampling is ours: `SeededSampler`, a logits processor, draws each row's token from that
+row's own `torch.Generator`, so a sample is reproducible from its seed; it then leaves only
+that token (greedy decoding keeps it). With temperature 0 decoding is greedy and seeds are
+irrelevant.
 
 A completion ends for one of three reasons: `stop` (a stop string appeared; the text is cut
 before it unless include_stop), `eos` (an end-of-sequence token) or `length`
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .chat import encode, render
+from .decoding import DECODERS, DecodeJob, decoder_for
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,11 @@ class Sampling:
     stop: tuple[str, ...] = ()
     include_stop: bool = False
     ignore_eos: bool = False   # decode max_new_tokens whatever comes (benchmarks)
+    decoder: str = "hf"        # hf | loop | static (decoding.py); media bundles always use hf
+
+    def __post_init__(self):
+        if self.decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {', '.join(DECODERS)}, not {self.decoder!r}")
 
 
 @dataclass
@@ -59,6 +68,14 @@ class SeededSampler:
             generators, temperature, top_p, top_k
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        drawn = self.draw(scores)                                          # (B,)
+        out = torch.full_like(scores, float("-inf"))
+        out[torch.arange(len(drawn)), drawn] = 0.0
+        return out
+
+    def draw(self, scores: torch.Tensor) -> torch.Tensor:
+        """Row i's token from generator i: (B, V) scores -> (B,) ids on the scores' device (what
+        __call__ leaves, for a decoder that needs no scores back)."""
         logits = scores.float() / self.temperature                         # (B, V)
         if self.top_k > 0:
             kth = torch.topk(logits, min(self.top_k, logits.shape[-1])).values[:, -1:]  # (B, 1)
@@ -73,10 +90,7 @@ class SeededSampler:
         # search (a multinomial call per row cost a third of a tiny model's rollout)
         u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64) for g in self.generators])
         drawn = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(1)).squeeze(1)   # (B,)
-        drawn = drawn.clamp(max=cdf.shape[1] - 1)
-        out = torch.full_like(scores, float("-inf"))
-        out[torch.arange(len(drawn)), drawn.to(scores.device)] = 0.0
-        return out
+        return drawn.clamp(max=cdf.shape[1] - 1).to(scores.device)
 
 
 def _finish(tokenizer, new_tokens: list[int], end_ids: set[int], sampling: Sampling):
@@ -104,13 +118,6 @@ def end_token_ids(bundle) -> set[int]:
     return ids
 
 
-def _without_eos(config):
-    import copy
-    config = copy.deepcopy(config)
-    config.eos_token_id = None
-    return config
-
-
 VISION_TOKENS = ("<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>")
 AUDIO_TOKENS = ("<|AUDIO|>", "<|audio_bos|>", "<|audio_eos|>")
 
@@ -127,28 +134,22 @@ def generate_rendered(bundle, prompts: list[tuple[str, list]], sampling: Samplin
                       seeds: list[int] | None = None) -> list[Completion]:
     """One batch of already-rendered prompts (text, images) -> completions, in order."""
     batch = encode(bundle, prompts)
-    width = batch["input_ids"].shape[1]
     end_ids = set() if sampling.ignore_eos else end_token_ids(bundle)
-    kwargs = dict(max_new_tokens=sampling.max_new_tokens, do_sample=False,
-                  pad_token_id=bundle.tokenizer.pad_token_id)
-    if sampling.ignore_eos:
-        kwargs["generation_config"] = _without_eos(bundle.model.generation_config)
-    else:
-        kwargs["eos_token_id"] = sorted(end_ids)
+    sampler = None
     if sampling.temperature > 0:
         if seeds is None or len(seeds) != len(prompts):
             raise ValueError("sampling needs one seed per prompt")
-        gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
-        kwargs["logits_processor"] = [SeededSampler(gens, sampling.temperature, sampling.top_p,
-                                                    sampling.top_k)]
-    if sampling.stop:
-        kwargs.update(stop_strings=list(sampling.stop), tokenizer=bundle.tokenizer)
-    if bundle.media_kinds:  # a sampled image/audio placeholder would have no media behind it
-        kwargs["suppress_tokens"] = vision_token_ids(bundle)
-    out = bundle.model.generate(**batch, **kwargs)
+        sampler = SeededSampler([torch.Generator().manual_seed(int(s)) for s in seeds],
+                                sampling.temperature, sampling.top_p, sampling.top_k)
+    # a sampled image/audio placeholder would have no media behind it
+    suppress = tuple(vision_token_ids(bundle)) if bundle.media_kinds else ()
+    job = DecodeJob(batch, sampling.max_new_tokens, sampler, tuple(sorted(end_ids)),
+                    sampling.ignore_eos, bundle.tokenizer.pad_token_id, tuple(sampling.stop),
+                    suppress, bundle.tokenizer)
+    new_tokens = decoder_for(bundle, sampling.decoder)(bundle.model, job)   # (B, T)
     completions = []
     for i in range(len(prompts)):
-        new = out[i, width:].tolist()
+        new = new_tokens[i].tolist()
         text, kept, reason = _finish(bundle.tokenizer, new, end_ids, sampling)
         sampled = new[:len(kept) + 1] if reason == "eos" else kept
         completions.append(Completion(text, kept, reason, None if seeds is None else seeds[i],

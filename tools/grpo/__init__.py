@@ -9,7 +9,9 @@ optional k3 KL penalty to a frozen reference (--beta; 0 skips loading it), aggre
 DAPO's dynamic sampling (--filter-groups) drops groups whose rewards all tie and samples more.
 Maths: losses.py; the loop, phase by phase: trainer.py; rollout collection and dynamic
 sampling: collect.py; generation: sampler.py (an interface a vLLM sampler can implement);
-metrics rows: metrics.py; --rollouts: rollouts.py.
+metrics rows: metrics.py; --rollouts: rollouts.py. Rollouts decode with --decoder (DECODER,
+`loop` by default: core/models/decoding.py's loop over the policy's forward, whose tokens are
+transformers' generate's, at less cost per step: bench/RESULTS.md).
 
     grpo --model ckpt/rrs --output-dir ckpt/rl rl.jsonl > metrics.jsonl
     grpo --model ckpt/rrs --output-dir ckpt/rl --tools draw --reward vilasr --epsilon-high 0.3 --beta 0 rl.jsonl
@@ -39,6 +41,8 @@ from .trainer import train
 from .variants import ShapingConfig
 
 log = logging.getLogger("thinkpipe.grpo")
+
+DECODER = "loop"   # rollouts' decoder unless told otherwise (core/models/decoding.py)
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ class GRPOConfig:
     """
     model: str
     train: TrainConfig
-    rollout: RolloutConfig = field(default_factory=RolloutConfig)
+    rollout: RolloutConfig = field(default_factory=lambda: RolloutConfig(decoder=DECODER))
     num_generations: int = 8
     rewards: tuple[str, ...] = ("accuracy",)
     reward_weights: tuple[float, ...] | None = None
@@ -115,11 +119,11 @@ def rollout_config(tools: str, max_completion_length: int, max_total_tokens: int
                    **sampling) -> RolloutConfig:
     """The sampler's settings from grpo's options (TRL's names): --max-completion-length is the
     budget of one turn; --max-total-tokens bounds a whole drawing trajectory and, without
-    tools, is the one completion's length."""
+    tools, is the one completion's length. The decoder is DECODER unless `sampling` names one."""
     drawing = tools == "draw"
     return RolloutConfig(tools="draw" if drawing else None, max_turn_tokens=max_completion_length,
                          max_total_tokens=max_total_tokens if drawing else max_completion_length,
-                         **sampling)
+                         **{"decoder": DECODER, **sampling})
 
 
-__all__ = ["GRPOConfig", "ShapingConfig", "rollout_config", "train", "prompts_from"]
+__all__ = ["DECODER", "GRPOConfig", "ShapingConfig", "rollout_config", "train", "prompts_from"]

@@ -3,7 +3,8 @@
 The trainer only needs `sampler.generate(prompts, seeds) -> list[Trajectory]` and
 `sampler.sync()` after each optimizer step (a no-op when the sampler uses the policy's own
 weights). HFSampler, the embedded default, decodes with the policy module itself through
-core/drawing/rollout.py (batched, per-sample seeds, the drawing loop with --tools draw); a
+core/drawing/rollout.py (batched, per-sample seeds, the drawing loop with --tools draw; the
+decoder the rollout config names: core/models/decoding.py's loop, generate or static); a
 sampler that serves the weights elsewhere (vLLM) implements the same two methods and copies the
 weights in sync(). (The optimiser side is core/train's "engine": DDP or DeepSpeed.)
 """
@@ -23,7 +24,7 @@ class Sampler(Protocol):
 
 
 class HFSampler:
-    """Generation with the policy being trained (transformers' generate, in this process)."""
+    """Generation with the policy being trained, in this process (config.decoder decodes)."""
 
     def __init__(self, bundle, module, config: RolloutConfig):
         self.bundle, self.module, self.config = bundle, module, config
