@@ -63,6 +63,7 @@ def convert(
     """
     with guard("convert", verbose, quiet, progress_every):
         from thinkpipe.core.errors import UsageError
+        from thinkpipe.core.progress import current
         from thinkpipe.core.records import RecordWriter, media, parse_fields
         from thinkpipe.core.records.stream import assign, parse_assignments
         from thinkpipe.core.records.stream import balance as balance_bins
@@ -80,6 +81,10 @@ def convert(
                 RecordWriter(output, fmt.value if fmt else None) as out:
             if out.takes_lines and not transform:
                 out.write_lines(stream.lines())   # JSONL out, nothing to change: copied as read
+            elif out.takes_reader and not (transform or shard or limit is not None):
+                progress = current()              # Parquet out: JSONL in blocks through Arrow
+                progress.begin("records")
+                out.write_from(stream.reader, progress.advance)
             else:
                 recs = select_fields(stream.records, fields, found) if fields else stream.records
                 recs = assign(recs, values) if values else recs

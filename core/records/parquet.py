@@ -20,6 +20,7 @@ import pickle
 import tempfile
 from typing import BinaryIO, Callable, Iterable, Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -122,18 +123,32 @@ class ParquetWriter:
         self._rows: list[dict] = []
         self._columns: dict[str, tuple[str, pa.DataType]] = {}  # name -> (kind, type), in order
         self._any_absent = False
+        self._tail: tuple[pa.Table, dict] | None = None   # write_table's last, partial batch
         self._spool = tempfile.TemporaryFile(prefix="thinkpipe-parquet-")
 
     @property
     def count(self) -> int:
-        return self._spilled + len(self._rows)
+        return self._spilled + self.pending
+
+    @property
+    def pending(self) -> int:
+        """Records waiting for their batch to fill (write_table wants none)."""
+        return len(self._rows) + (self._tail[0].num_rows if self._tail is not None else 0)
+
+    @property
+    def batch_rows(self) -> int:
+        return BATCH_ROWS
 
     def write(self, record: dict) -> None:
+        if self._tail is not None:
+            self._untail()
         self._rows.append(record)
         if len(self._rows) >= BATCH_ROWS:
             self._spill()
 
     def write_many(self, records) -> None:
+        if self._tail is not None:
+            self._untail()
         rows, batch = self._rows, BATCH_ROWS
         for record in records:
             rows.append(record)
@@ -150,42 +165,80 @@ class ParquetWriter:
         uniform = all(r.keys() == first for r in rows)
         names = list(first) if uniform else list(dict.fromkeys(k for r in rows for k in r))
         cols, present = {}, {}
+        late = False                          # a field new after records that lack it
         for name in names:
             if name == ABSENT:
                 raise RecordError(name, f"the field name {ABSENT} is reserved")
             arr, kind = ac.build(name, [r.get(name) for r in rows])
             cols[name] = (arr, kind)
+            late = late or (name not in self._columns and self._spilled > len(rows))
             self._columns[name] = ac.merge_column(self._columns.get(name), kind, arr.type)
             if not uniform:
                 mask = [name in r for r in rows]
                 if not all(mask):
                     present[name] = mask
-        if present or (self._columns.keys() - cols.keys()):
+        if present or late or (self._columns.keys() - cols.keys()):
             self._any_absent = True
         pickle.dump((len(rows), cols, present), self._spool, protocol=pickle.HIGHEST_PROTOCOL)
 
+    def write_table(self, table: pa.Table, absent: dict) -> None:
+        """Spool whole batches already built as exact typed columns (jsonl_blocks.parse), one
+        chunk per column; `absent` maps a field to the mask of rows that lack it. The writer must
+        be between batches (pending == 0), so the batches are the ones write() would have made. A
+        last, partial batch waits: if records follow, they join it as write() would have it."""
+        if table.num_rows % BATCH_ROWS:
+            self._tail = (table, absent)
+            return
+        self._spool_table(table, absent)
+
+    def _untail(self) -> None:
+        """The partial batch from write_table back as records (its values are exactly the lines'
+        values; keys in column order, which is the order the lines first gave them)."""
+        (table, absent), self._tail = self._tail, None
+        records = table.to_pylist()
+        for name, mask in absent.items():
+            for row in np.flatnonzero(mask).tolist():
+                del records[row][name]
+        self._rows.extend(records)
+
+    def _spool_table(self, table: pa.Table, absent: dict) -> None:
+        n, cols, present = table.num_rows, {}, {}
+        late = False
+        for name, column in zip(table.schema.names, table.columns):
+            arr = column.chunk(0)
+            cols[name] = (arr, ac.TYPED)
+            late = late or (name not in self._columns and self._spilled > 0)
+            self._columns[name] = ac.merge_column(self._columns.get(name), ac.TYPED, arr.type)
+            if name in absent:
+                present[name] = ~absent[name]
+        if present or late or (self._columns.keys() - cols.keys()):
+            self._any_absent = True
+        self._spilled += n
+        pickle.dump((n, cols, present), self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+
     def _final_batches(self, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         self._spool.seek(0)
+        with_absent = self._any_absent or not self._columns
         while True:
             try:
                 n, cols, present = pickle.load(self._spool)
             except EOFError:
                 return
-            arrays, absent = [], [[] for _ in range(n)]
+            arrays, missing = [], []
             for name, (kind, typ) in self._columns.items():
                 if name in cols:
                     arr, batch_kind = cols[name]
                     arrays.append(ac.to_final(arr, batch_kind, kind, typ))
-                    for i, here in enumerate(present.get(name, ())):
-                        if not here:
-                            absent[i].append(name)
+                    if name in present:
+                        missing.append((name, ~np.asarray(present[name], bool)))
                 else:
                     arrays.append(pa.nulls(n, typ))
-                    for row in absent:
-                        row.append(name)
-            if self._any_absent or not self._columns:
-                arrays.append(pa.array(absent, pa.list_(pa.string())))
-            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+                    missing.append((name, np.ones(n, bool)))
+            if with_absent:
+                arrays.append(absent_lists(n, missing))
+            batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+            for start in range(0, n, BATCH_ROWS):  # a block from write_table: its batches
+                yield batch.slice(start, BATCH_ROWS)
 
     def _schema(self) -> pa.Schema:
         fields = [pa.field(name, typ) for name, (kind, typ) in self._columns.items()]
@@ -200,8 +253,15 @@ class ParquetWriter:
         }
         return pa.schema(fields, metadata={META_KEY: json.dumps(meta).encode()})
 
-    def close(self) -> None:
+    def _flush(self) -> None:
+        """Spool what waits: the records of a partial batch, or write_table's partial batch."""
         self._spill()
+        if self._tail is not None:
+            (table, absent), self._tail = self._tail, None
+            self._spool_table(table, absent)
+
+    def close(self) -> None:
+        self._flush()
         schema = self._schema()
         writer = pq.ParquetWriter(self.stream, schema, compression=self.compression)
         pending, size = [], 0
@@ -218,6 +278,26 @@ class ParquetWriter:
 
     def abort(self) -> None:
         self._spool.close()
+
+
+def absent_lists(n: int, missing: list[tuple[str, np.ndarray]]) -> pa.Array:
+    """The `_thinkpipe_absent` column of `n` rows: per row, the names whose mask marks it, in
+    the order given. Built from buffers (the same array and sizes as pa.array of the lists,
+    without a Python list per row)."""
+    names = [name.encode("utf-8", "surrogatepass") for name, _ in missing]
+    rows = which = np.zeros(0, np.int64)
+    if missing:
+        rows, which = np.nonzero(np.column_stack([mask for _, mask in missing]))
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(np.bincount(rows, minlength=n), out=offsets[1:])
+    sizes = np.array([len(b) for b in names], np.int64)[which]
+    value_offsets = np.zeros(len(which) + 1, np.int32)
+    np.cumsum(sizes, out=value_offsets[1:])
+    data = b"".join([names[i] for i in which.tolist()])
+    values = pa.Array.from_buffers(pa.string(), len(which),
+                                   [None, pa.py_buffer(value_offsets), pa.py_buffer(data)])
+    return pa.Array.from_buffers(pa.list_(pa.string()), n, [None, pa.py_buffer(offsets)],
+                                 children=[values])
 
 
 def spool_stdin(stream: BinaryIO) -> BinaryIO:

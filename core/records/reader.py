@@ -15,7 +15,7 @@ import io
 import os
 import sys
 import zlib
-from typing import BinaryIO, Iterator, Sequence
+from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from ..errors import InputError
 from . import hf
@@ -134,6 +134,12 @@ class _Lines:
             yield line
 
 
+def _counted(records: Iterable[dict], advance: Callable[[int], None]) -> Iterator[dict]:
+    for record in records:
+        advance(1)
+        yield record
+
+
 class RecordReader:
     """Iterates the records of several inputs in order; `where` names the current `file:line`.
 
@@ -173,6 +179,27 @@ class RecordReader:
             self.name, self._pos[0] = name, 0
             try:
                 yield from self._records(name, stream, kind, raw)
+            finally:
+                if name != STDIN_NAME:
+                    stream.close()
+
+    def write_into(self, sink, advance: Callable[[int], None]) -> None:
+        """Every input into `sink`, a ParquetWriter: plain JSONL through jsonl_blocks.copy_jsonl
+        (Arrow's parser a block at a time where that is exact, else line by line), any other
+        input record by record; `advance(n)` counts the records written."""
+        for path in self.inputs:
+            self.name, self._pos[0] = path, 0
+            if hf.is_datasets_input(path):
+                sink.write_many(_counted(self._datasets_records(path), advance))
+                continue
+            name, stream, kind = open_input(path)
+            self.name = name
+            try:
+                if kind == "jsonl":
+                    from .jsonl_blocks import copy_jsonl  # pyarrow only when needed
+                    copy_jsonl(stream, name, self.policy, self._pos, sink, advance)
+                else:
+                    sink.write_many(_counted(self._records(name, stream, kind, False), advance))
             finally:
                 if name != STDIN_NAME:
                     stream.close()

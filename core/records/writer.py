@@ -13,7 +13,7 @@ import os
 import stat
 import sys
 import tempfile
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 from ..errors import OutputError, UsageError
 from .jsonl import JsonlWriter
@@ -120,6 +120,16 @@ class RecordWriter:
 
     def write_lines(self, lines: Iterable[bytes]) -> None:
         self._sink.write_lines(lines)
+
+    @property
+    def takes_reader(self) -> bool:
+        """True when write_from() can take a reader's inputs whole (Parquet output, where JSONL
+        goes through Arrow's parser a block at a time wherever that is exact)."""
+        return self.format == "parquet"
+
+    def write_from(self, reader, advance: Callable[[int], None]) -> None:
+        """Every record of `reader` (a RecordReader), as write_many(reader) would write them."""
+        reader.write_into(self._sink, advance)
 
     def write_many(self, records: Iterable[dict]) -> None:
         """write() for a whole stream (one loop, no call per record: the fast path for convert)."""
