@@ -26,6 +26,9 @@ PHRASE = re.compile(r"(?:the\s+(?:final\s+|correct\s+)?answer\s+is|final\s+answe
                     r"answer\s*[:：])\s*(.+)", re.I)
 NUMBER = re.compile(r"[-−+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?"
                     r"(?:\s*/\s*\d+(?:\.\d+)?)?%?|[-−+]?\.\d+%?")
+# An answer that is one plain ASCII number ("140", "-3.5") is the one token NUMBER finds in it;
+# telling so is several times cheaper than running NUMBER (scoring's common numeric answer).
+PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,19 @@ def _visible(output: str) -> tuple[str, str, bool]:
     """(visible text, its ascii_lower, cut off?): the lowered copy is made once and cut alike."""
     if "<" not in output:                       # no tag at all: the common plain answer
         return output, "", False
-    text, low = without_blocks(output, ascii_lower(output), "<think>", "</think>")
+    text, low = output, _lower(output)
+    if "<think>" in low:
+        text, low = without_blocks(text, low, "<think>", "</think>")
     if (close := low.rfind("</think>")) >= 0:   # opened in the prompt: keep what follows
         text, low = text[close + len("</think>"):], low[close + len("</think>"):]
     if (opened := low.find("<think>")) >= 0:    # never closed: the answer was not reached
         return text[:opened], low[:opened], True
     return text, low, False
+
+
+def _lower(text: str) -> str:
+    """ascii_lower(text); str.lower() is the same on ASCII text and runs in a fraction of it."""
+    return text.lower() if text.isascii() else ascii_lower(text)
 
 
 def boxed(text: str) -> str | None:
@@ -77,7 +87,9 @@ def extract(output: str | None) -> Extraction:
         return Extraction(None, "none", True)   # opened, never closed
     if (b := boxed(text)) is not None:
         return Extraction(b.strip(), "boxed", cut_off)
-    phrases = PHRASE.findall(text)
+    # every PHRASE names "answer"; in ASCII text re.I can match it no other way (only
+    # non-ASCII letters such as ſ fold to ASCII ones), so a text without it needs no search
+    phrases = PHRASE.findall(text) if not text.isascii() or "answer" in text.lower() else None
     if phrases:
         return Extraction(phrases[-1].strip().splitlines()[0].strip(), "phrase", cut_off)
     stripped = text.strip()
@@ -105,27 +117,37 @@ def parse_number(token: str) -> float | None:
     return None if value is None else float(value)
 
 
-def _numbers(answer: str, parse):
-    for m in NUMBER.finditer(answer):
-        value = parse(m.group(0))
+def _tokens(answer: str) -> list[str]:
+    """The number tokens NUMBER finds, in order (a plain number is its own one token)."""
+    if answer.isascii() and (answer.isdigit() or PLAIN_NUMBER.fullmatch(answer)):
+        return [answer]
+    return NUMBER.findall(answer)
+
+
+def _found(answer: str, parse, last: bool):
+    """(token, value) of the first (or last) token `parse` reads, else None. Tokens are parsed
+    from the end that answers, so a long text costs one parse, not one per number in it."""
+    tokens = _tokens(answer)
+    for token in reversed(tokens) if last else tokens:
+        value = parse(token)
         if value is not None:
-            yield m.group(0), value
-
-
-def _pick(found: list, last: bool):
-    return (found[-1] if last else found[0]) if found else None
+            return token, value
+    return None
 
 
 def number_token(answer: str, last: bool = False) -> str | None:
     """The first (or last) number as written in the answer."""
-    return _pick([t for t, _ in _numbers(answer, parse_number)], last)
+    found = _found(answer, parse_number, last)
+    return None if found is None else found[0]
 
 
 def number(answer: str, last: bool = False) -> float | None:
     """The first (or last) number in an answer: 1,234.5, -3/4, 2.5e3, 40%, with units."""
-    return _pick([v for _, v in _numbers(answer, parse_number)], last)
+    found = _found(answer, parse_number, last)
+    return None if found is None else found[1]
 
 
 def decimal(answer: str, last: bool = False) -> Decimal | None:
     """`number`, exactly: the decimal value as written (0.125 stays 0.125, not a binary float)."""
-    return _pick([v for _, v in _numbers(answer, parse_decimal)], last)
+    found = _found(answer, parse_decimal, last)
+    return None if found is None else found[1]

@@ -41,16 +41,22 @@ class Line:
 
 
 class Summary:
+    """The lines of a run, built one scored record at a time (`add`), or from the partial
+    summaries of consecutive slices of the records (`merge`, for --workers): merging keeps every
+    score, rate and curve point in input order, so the intervals come out the same numbers."""
+
     def __init__(self, group_by: tuple[str, ...] = (), macro: str | None = None,
                  keep_ids: bool = False):
         self.group_by, self.macro = group_by, macro
+        self._parts = [(name, name.split("+")) for name in group_by]
         self.lines: dict[tuple[str, str], Line] = {("overall", "all"): Line("overall", "all")}
         self.by_id: dict[str, float] | None = {} if keep_ids else None
         self.duplicate_ids = 0          # items whose id an earlier item had (the first is paired)
         self.models: set[str] = set()   # what produced the scored answers (`model` fields)
         self.fingerprints: list[str] = []
         self._worst: list = []          # a heap of the lowest-scoring items, for the report
-        self.curves: dict = {}          # task -> {"points": {difficulty: [sum, n]}, "chance"}
+        self._n = 0                     # items added (the worst list's tie-break: earlier wins)
+        self._curves: dict = {}         # task -> {"points": {difficulty: [scores]}, "chance"}
 
     def _labels(self, value) -> list[str]:
         if value is None:
@@ -59,28 +65,40 @@ class Summary:
             return [str(v) for v in value] or ["(none)"]
         return [str(value)]
 
-    def _pair_labels(self, name: str, record: dict) -> list[str]:
-        """Labels of `name`, or of each combination for A+B."""
+    def _pair_labels(self, parts: list[str], record: dict) -> list[str]:
+        """Labels of a field, or of each combination of the parts of A+B."""
+        if len(parts) == 1:
+            return self._labels(record.get(parts[0]))
         labels = [""]
-        for part in name.split("+"):
+        for part in parts:
             labels = [f"{a} · {b}" if a else b for a in labels
                       for b in self._labels(record.get(part))]
         return labels
 
-    def add(self, record: dict) -> None:
+    def _keys(self, record: dict):
+        """The lines a record counts in, each once, overall first."""
         keys = [("overall", "all")]
-        for name in self.group_by:
-            keys += [(name, label) for label in self._pair_labels(name, record)]
+        for name, parts in self._parts:
+            keys += [(name, label) for label in self._pair_labels(parts, record)]
         if self.macro:
             keys += [(self.macro, label) for label in self._labels(record.get(self.macro))]
-        for key in dict.fromkeys(keys):
-            line = self.lines.setdefault(key, Line(*key))
-            line.statuses[record["status"]] = line.statuses.get(record["status"], 0) + 1
-            if record["score"] is not None:
-                line.scores.append(float(record["score"]))
-            for rate in RATES:
-                if record.get("prompt_template") == "vilasr" and isinstance(record.get(rate), float):
-                    line.rates.setdefault(rate, []).append(float(record[rate]))
+        return dict.fromkeys(keys) if len(keys) > 1 else keys
+
+    def add(self, record: dict) -> None:
+        status, score = record["status"], record["score"]
+        value = None if score is None else float(score)
+        rates = [(rate, float(record[rate])) for rate in RATES if isinstance(record.get(rate), float)] \
+            if record.get("prompt_template") == "vilasr" else ()
+        lines = self.lines
+        for key in self._keys(record):
+            line = lines.get(key)
+            if line is None:
+                line = lines[key] = Line(*key)
+            line.statuses[status] = line.statuses.get(status, 0) + 1
+            if value is not None:
+                line.scores.append(value)
+            for rate, v in rates:
+                line.rates.setdefault(rate, []).append(v)
         if record.get("model"):
             self.models.add(str(record["model"]))
             fp = record.get("model_fingerprint")
@@ -88,46 +106,94 @@ class Summary:
                 self.fingerprints.append(fp)
         self._keep_worst(record)
         self._curve(record)
-        if self.by_id is not None and record["score"] is not None:
+        if self.by_id is not None and score is not None:
             key = item_key(record)
             if key in self.by_id:
                 self.duplicate_ids += 1
             else:
-                self.by_id[key] = float(record["score"])
+                self.by_id[key] = float(score)
 
     def _curve(self, record: dict) -> None:
         """Score by numeric `difficulty`, per `task` (DeafTest's level and pitch steps)."""
         level = record.get("difficulty")
-        if record["score"] is None or isinstance(level, bool) or not isinstance(level, (int, float)):
+        if level is None or record["score"] is None or isinstance(level, bool) or \
+                not isinstance(level, (int, float)):
             return
-        curve = self.curves.setdefault(str(record.get("task") or "all"), {"points": {}})
-        point = curve["points"].setdefault(level, [0.0, 0])
-        point[0] += float(record["score"])
-        point[1] += 1
+        curve = self._curves.setdefault(str(record.get("task") or "all"), {"points": {}})
+        curve["points"].setdefault(level, []).append(float(record["score"]))
         if isinstance(record.get("options"), list) and record["options"]:
             curve["chance"] = 1 / len(record["options"])
         if record.get("difficulty_unit"):
             curve["unit"] = str(record["difficulty_unit"])
 
+    @property
+    def curves(self) -> dict:
+        """task -> {"points": {difficulty: [sum of scores, n]}, "chance", "unit"}; each sum is
+        added up in input order, as a running total would be."""
+        out = {}
+        for task, curve in self._curves.items():
+            out[task] = {k: ({level: [_running_sum(xs), len(xs)] for level, xs in v.items()}
+                             if k == "points" else v) for k, v in curve.items()}
+        return out
+
     def _keep_worst(self, record: dict, keep: int = 20) -> None:
         score = record["score"]
-        entry = (-(score if score is not None else -1.0), self._count(), {
-            "id": item_key(record), "status": record["status"], "score": score,
-            "extracted": str(record.get("extracted"))[:120], "answer": str(record.get("answer"))[:120],
-            "question": str(record.get("question") or "")[:160]})
+        self._n += 1
+        rank = (-(score if score is not None else -1.0), -self._n)   # earlier items win ties
+        if len(self._worst) < keep or rank > self._worst[0][:2]:   # the entry only when kept
+            self._offer_worst((*rank, worst_entry(record)), keep)
+
+    def _offer_worst(self, entry: tuple, keep: int = 20) -> None:
         if len(self._worst) < keep:
             heapq.heappush(self._worst, entry)
         elif entry[:2] > self._worst[0][:2]:
             heapq.heapreplace(self._worst, entry)
 
-    def _count(self) -> int:
-        self._n = getattr(self, "_n", 0) + 1
-        return -self._n                 # earlier items win ties
-
     @property
     def worst(self) -> list[dict]:
         """The lowest-scoring items (unscored ones first), lowest first."""
         return [e[2] for e in sorted(self._worst, key=lambda e: e[:2], reverse=True)]
+
+    def merge(self, other: "Summary") -> None:
+        """Add `other`, the summary of the records that follow this one's, as if each of its
+        records had been added here in turn (`other` is used up)."""
+        for key, line in other.lines.items():
+            mine = self.lines.get(key)
+            if mine is None:
+                self.lines[key] = line
+                continue
+            for status, count in line.statuses.items():
+                mine.statuses[status] = mine.statuses.get(status, 0) + count
+            mine.scores.extend(line.scores)
+            for rate, values in line.rates.items():
+                mine.rates.setdefault(rate, []).extend(values)
+        self.models |= other.models
+        self.fingerprints += [fp for fp in other.fingerprints if fp not in self.fingerprints]
+        for score, rank, entry in other._worst:
+            self._offer_worst((score, rank - self._n, entry))
+        self._n += other._n
+        self._merge_curves(other._curves)
+        self._merge_ids(other)
+
+    def _merge_curves(self, curves: dict) -> None:
+        for task, curve in curves.items():
+            mine = self._curves.setdefault(task, {"points": {}})
+            for k, v in curve.items():
+                if k != "points":
+                    mine[k] = v
+                    continue
+                for level, xs in v.items():
+                    mine["points"].setdefault(level, []).extend(xs)
+
+    def _merge_ids(self, other: "Summary") -> None:
+        self.duplicate_ids += other.duplicate_ids
+        if self.by_id is None or other.by_id is None:
+            return
+        for key, score in other.by_id.items():
+            if key in self.by_id:
+                self.duplicate_ids += 1
+            else:
+                self.by_id[key] = score
 
     def rows(self) -> list[dict]:
         rows = [line.as_dict() for line in self.lines.values()]
@@ -139,6 +205,21 @@ class Summary:
                                 "mean": sum(means) / len(means), "ci_low": None, "ci_high": None,
                                 "statuses": rows[0]["statuses"]})
         return rows
+
+
+def _running_sum(xs: list[float]) -> float:
+    total = 0.0
+    for x in xs:
+        total += x
+    return total
+
+
+def worst_entry(record: dict) -> dict:
+    """What the report shows of a low-scoring item."""
+    return {"id": item_key(record), "status": record["status"], "score": record["score"],
+            "extracted": str(record.get("extracted"))[:120],
+            "answer": str(record.get("answer"))[:120],
+            "question": str(record.get("question") or "")[:160]}
 
 
 def item_key(record: dict) -> str:
