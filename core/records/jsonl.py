@@ -148,6 +148,11 @@ class JsonlWriter:
         finally:
             self.count += n
 
+    def write_block(self, data, n: int) -> None:
+        """Copy `n` already-encoded JSON lines held in one buffer."""
+        self.stream.write(data)
+        self.count += n
+
     def write_many(self, records: Iterable[dict]) -> None:
         if self.line_buffered:
             for record in records:
