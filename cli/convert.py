@@ -79,12 +79,12 @@ def convert(
         transform = embed_media or media_dir or fields or bal or values
         with records(inputs, on_error, shard, limit) as stream, \
                 RecordWriter(output, fmt.value if fmt else None) as out:
-            if out.takes_lines and not transform:
-                out.write_lines(stream.lines())   # JSONL out, nothing to change: copied as read
-            elif out.takes_reader and not (transform or shard or limit is not None):
-                progress = current()              # Parquet out: JSONL in blocks through Arrow
-                progress.begin("records")
+            if out.takes_reader and not (transform or shard or limit is not None):
+                progress = current()              # whole inputs: JSONL in blocks through Arrow
+                progress.begin("records")         # into Parquet, Parquet rows encoded by column
                 out.write_from(stream.reader, progress.advance)
+            elif out.takes_lines and not transform:
+                out.write_lines(stream.lines())   # JSONL out, nothing to change: copied as read
             else:
                 recs = select_fields(stream.records, fields, found) if fields else stream.records
                 recs = assign(recs, values) if values else recs

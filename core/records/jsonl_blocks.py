@@ -24,6 +24,7 @@ column (tests/core/records/test_jsonl_blocks.py holds the two paths to the same 
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO, Callable, Iterator
 
@@ -37,11 +38,12 @@ from . import media
 from .jsonl import iter_jsonl
 from .policy import ErrorPolicy
 
-BLOCK_BYTES = 8 << 20      # bytes read at a time; a block ends at a whole batch of lines
+BLOCK_BYTES = 4 << 20      # bytes read at a time; a block ends at a whole batch of lines
 MAX_BLOCK_BYTES = 64 << 20  # lines longer than this on average go line by line
 MAX_DEPTH = 32
 SPLIT_BATCHES = 8         # a block Arrow cannot take whole is retried in parts this big
 RESERVED = ("_thinkpipe_absent",)
+UNREAD = object()          # parse(): the lines are still to be read
 _LEAVES = (pa.int64(), pa.bool_(), pa.string(), pa.null())
 
 
@@ -92,12 +94,13 @@ def copy_jsonl(stream: BinaryIO, name: str, policy: ErrorPolicy, pos: list, sink
     line by line under `policy` (sink.write_many). `pos[0]` follows the line; `advance(n)`
     counts the records written."""
     rows = sink.batch_rows
-    for block in iter_blocks(stream, rows):
+    for block, ahead in _read_ahead(iter_blocks(stream, rows), rows):
         n = len(block.ends)
         head = min(n, -sink.pending % rows)      # lines that complete the sink's current batch
         body = head + (n - head) // rows * rows
         _exact(sink, block, 0, head, name, policy, pos, advance)
-        if body > head and not _fast(sink, block, head, body, pos, advance):
+        ready = ahead if head == 0 else UNREAD
+        if body > head and not _fast(sink, block, head, body, pos, advance, ready):
             step = SPLIT_BATCHES * rows             # one odd line costs a part, not the block
             for start in range(head, body, step):
                 end = min(body, start + step)
@@ -108,9 +111,25 @@ def copy_jsonl(stream: BinaryIO, name: str, policy: ErrorPolicy, pos: list, sink
             _exact(sink, block, body, n, name, policy, pos, advance)
 
 
-def _fast(sink, block: Block, start: int, end: int, pos: list, advance) -> bool:
-    """Lines [start, end) through Arrow into `sink`, if exact and the sink is between batches."""
-    parsed = parse(block, start, end) if sink.pending == 0 else None
+def _read_ahead(blocks: Iterator[Block], rows: int) -> Iterator[tuple[Block, object]]:
+    """Each block with Arrow's parse of its whole batches of lines (read()), done one block
+    ahead in a thread: Arrow parses the next block while this thread checks and spools the last
+    (Arrow releases the GIL)."""
+    def job():
+        block = next(blocks, None)
+        return None if block is None else (block, read(block, 0, len(block.ends) // rows * rows))
+    with ThreadPoolExecutor(1, thread_name_prefix="thinkpipe-json") as pool:
+        ahead = pool.submit(job)
+        while (item := ahead.result()) is not None:
+            ahead = pool.submit(job)
+            yield item
+
+
+def _fast(sink, block: Block, start: int, end: int, pos: list, advance,
+          table: object = UNREAD) -> bool:
+    """Lines [start, end) through Arrow into `sink`, if exact and the sink is between batches;
+    `table` is read(block, start, end) when already done."""
+    parsed = parse(block, start, end, table) if sink.pending == 0 else None
     if parsed is None:
         return False
     sink.write_table(*parsed)
@@ -138,16 +157,24 @@ def _offset(block: Block, line: int) -> int:
     return 0 if line == 0 else int(block.ends[line - 1])
 
 
-def parse(block: Block, start: int, end: int) -> tuple[pa.Table, dict[str, np.ndarray]] | None:
-    """Lines [start, end) of `block` as an Arrow table and, per field some lines lack, a mask of
-    those lines; None when Arrow might have changed a value (see the module's list)."""
+def read(block: Block, start: int, end: int) -> pa.Table | None:
+    """Arrow's parse of lines [start, end) of `block`, or None when the bytes or Arrow refuse:
+    the part of parse() that can run in another thread."""
+    if start == end:
+        return None
     data = _piece(block, start, end)
+    starts = np.concatenate(([0], block.ends[start:end - 1] - _offset(block, start)))
+    return _read(data) if _bytes_ok(data, starts) else None
+
+
+def parse(block: Block, start: int, end: int,
+          table: object = UNREAD) -> tuple[pa.Table, dict[str, np.ndarray]] | None:
+    """Lines [start, end) of `block` as an Arrow table and, per field some lines lack, a mask of
+    those lines; None when Arrow might have changed a value (see the module's list). `table`:
+    read(block, start, end) when already done."""
+    table = read(block, start, end) if table is UNREAD else table
     base = _offset(block, start)
     ends = block.ends[start:end] - base
-    starts = np.concatenate(([0], ends[:-1]))
-    if not _bytes_ok(data, starts):
-        return None
-    table = _read(data)
     if table is None or table.num_rows != len(ends) or table.num_columns == 0:
         return None
     if not all(_safe_field(f) for f in table.schema):
@@ -156,6 +183,7 @@ def parse(block: Block, start: int, end: int) -> tuple[pa.Table, dict[str, np.nd
     columns = [column.chunk(0) for column in table.columns]
     if any(_inner_null(c) for c in columns):
         return None
+    data, starts = _piece(block, start, end), np.concatenate(([0], ends[:-1]))
     if not _struct_order_ok(table.schema, columns, data, starts, ends):
         return None
     absent = _absent_rows(table.schema.names, columns, data, starts, ends)

@@ -28,6 +28,7 @@ from . import arrow_columns as ac
 from . import media
 from ..errors import RecordError
 from .jsonl import loads
+from .row_groups import RowGroups, Speculation
 
 META_KEY = b"thinkpipe"
 ABSENT = "_thinkpipe_absent"
@@ -36,15 +37,37 @@ ROW_GROUP_ROWS = 64_000    # rows per Parquet row group (a few spooled batches)
 ROW_GROUP_BYTES = 128 << 20
 
 
-def iter_parquet(source, name: str, pos: list) -> Iterator[dict]:
-    """Yield the rows of a Parquet file (a path or a seekable binary file) as records."""
+def open_parquet(source, name: str) -> pq.ParquetFile:
+    """A Parquet file (a path or a seekable binary file) whose columns records can hold;
+    RecordError if it is not one."""
     try:
         pf = pq.ParquetFile(source)
     except (pa.ArrowException, OSError) as e:
         raise RecordError(name, f"not a readable Parquet file: {e}") from None
     check_schema(pf.schema_arrow, name)
-    yield from iter_rows(pf.iter_batches(batch_size=BATCH_ROWS), restorer(pf.schema_arrow),
-                         name, pos, "Parquet")
+    return pf
+
+
+def iter_parquet(source, name: str, pos: list, lines: bool = False) -> Iterator:
+    """Yield the rows of a Parquet file (a path or a seekable binary file) as records; with
+    `lines`, as their JSON lines instead, what jsonl.dumps writes for each record (encoded a
+    column at a time: parquet_lines)."""
+    pf = open_parquet(source, name)
+    batches = pf.iter_batches(batch_size=BATCH_ROWS)
+    if lines:
+        from .parquet_lines import iter_lines
+        yield from iter_lines(batches, thinkpipe_meta(pf.schema_arrow), restorer(pf.schema_arrow),
+                              name, pos)
+    else:
+        yield from iter_rows(batches, restorer(pf.schema_arrow), name, pos, "Parquet")
+
+
+def iter_parquet_chunks(source, name: str, pos: list) -> Iterator:
+    """The rows' JSON lines many at a time (parquet_lines.iter_chunks)."""
+    from .parquet_lines import iter_chunks
+    pf = open_parquet(source, name)
+    yield from iter_chunks(pf.iter_batches(batch_size=BATCH_ROWS), thinkpipe_meta(pf.schema_arrow),
+                           restorer(pf.schema_arrow), name, pos)
 
 
 def check_schema(schema: pa.Schema, name: str) -> None:
@@ -117,8 +140,11 @@ def _unrepresentable(t: pa.DataType) -> pa.DataType | None:
 class ParquetWriter:
     """Collects records and writes one Parquet file to `stream` on close()."""
 
-    def __init__(self, stream: BinaryIO, compression: str = "zstd"):
-        self.stream, self.compression = stream, compression
+    def __init__(self, stream: BinaryIO, compression: str = "zstd", rewind: bool = False):
+        """`rewind`: the stream is a file of our own, empty, that may be cut back and rewritten,
+        so the file may be written while the input is read (row_groups.Speculation)."""
+        self.stream, self.compression, self._rewind = stream, compression, rewind
+        self._spec: Speculation | bool | None = None   # None: undecided; False: never
         self._spilled = 0
         self._rows: list[dict] = []
         self._columns: dict[str, tuple[str, pa.DataType]] = {}  # name -> (kind, type), in order
@@ -179,7 +205,7 @@ class ParquetWriter:
                     present[name] = mask
         if present or late or (self._columns.keys() - cols.keys()):
             self._any_absent = True
-        pickle.dump((len(rows), cols, present), self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+        self._spool_entry((len(rows), cols, present), first=False)
 
     def write_table(self, table: pa.Table, absent: dict) -> None:
         """Spool whole batches already built as exact typed columns (jsonl_blocks.parse), one
@@ -214,31 +240,61 @@ class ParquetWriter:
         if present or late or (self._columns.keys() - cols.keys()):
             self._any_absent = True
         self._spilled += n
-        pickle.dump((n, cols, present), self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+        self._spool_entry((n, cols, present), first=True)
+
+    def _spool_entry(self, entry: tuple, first: bool) -> None:
+        """Spool a batch (or a block of them); write it at once while the schema holds, if
+        the first batch came from write_table (where the schema tends to settle at once)."""
+        pickle.dump(entry, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
+        if self._spec is None:
+            self._spec = first and self._rewind
+            if self._spec:
+                self._spec = Speculation(self.stream, self._schema(), self.compression,
+                                         ROW_GROUP_ROWS, ROW_GROUP_BYTES)
+        if not self._spec:
+            return
+        schema = self._schema()
+        if schema.equals(self._spec.schema, check_metadata=True):
+            self._spec.put(list(self._entry_batches(entry, schema)))
+        else:
+            self._stop_speculation()
+
+    def _stop_speculation(self) -> None:
+        """Cancel the speculative write and cut the stream back to empty."""
+        if self._spec:
+            self._spec.cancel()
+            self.stream.seek(0)
+            self.stream.truncate()
+        self._spec = False
 
     def _final_batches(self, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         self._spool.seek(0)
-        with_absent = self._any_absent or not self._columns
         while True:
             try:
-                n, cols, present = pickle.load(self._spool)
+                entry = pickle.load(self._spool)
             except EOFError:
                 return
-            arrays, missing = [], []
-            for name, (kind, typ) in self._columns.items():
-                if name in cols:
-                    arr, batch_kind = cols[name]
-                    arrays.append(ac.to_final(arr, batch_kind, kind, typ))
-                    if name in present:
-                        missing.append((name, ~np.asarray(present[name], bool)))
-                else:
-                    arrays.append(pa.nulls(n, typ))
-                    missing.append((name, np.ones(n, bool)))
-            if with_absent:
-                arrays.append(absent_lists(n, missing))
-            batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
-            for start in range(0, n, BATCH_ROWS):  # a block from write_table: its batches
-                yield batch.slice(start, BATCH_ROWS)
+            yield from self._entry_batches(entry, schema)
+
+    def _entry_batches(self, entry: tuple, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+        """A spooled (rows, columns, present masks) in the file's final kinds and types, with
+        the absent column when the file has one, in batches of BATCH_ROWS."""
+        n, cols, present = entry
+        arrays, missing = [], []
+        for name, (kind, typ) in self._columns.items():
+            if name in cols:
+                arr, batch_kind = cols[name]
+                arrays.append(ac.to_final(arr, batch_kind, kind, typ))
+                if name in present:
+                    missing.append((name, ~np.asarray(present[name], bool)))
+            else:
+                arrays.append(pa.nulls(n, typ))
+                missing.append((name, np.ones(n, bool)))
+        if self._any_absent or not self._columns:
+            arrays.append(absent_lists(n, missing))
+        batch = pa.RecordBatch.from_arrays(arrays, schema=schema)
+        for start in range(0, n, BATCH_ROWS):  # a block from write_table: its batches
+            yield batch.slice(start, BATCH_ROWS)
 
     def _schema(self) -> pa.Schema:
         fields = [pa.field(name, typ) for name, (kind, typ) in self._columns.items()]
@@ -262,21 +318,20 @@ class ParquetWriter:
 
     def close(self) -> None:
         self._flush()
+        if self._spec:                        # written already, while the input was read
+            self._spec.finish()
+            self._spool.close()
+            return
         schema = self._schema()
-        writer = pq.ParquetWriter(self.stream, schema, compression=self.compression)
-        pending, size = [], 0
-        for batch in self._final_batches(schema):
-            pending.append(batch)
-            size += batch.nbytes
-            if sum(b.num_rows for b in pending) >= ROW_GROUP_ROWS or size >= ROW_GROUP_BYTES:
-                writer.write_table(pa.Table.from_batches(pending, schema))
-                pending, size = [], 0
-        if pending:
-            writer.write_table(pa.Table.from_batches(pending, schema))
-        writer.close()
+        groups = RowGroups(pq.ParquetWriter(self.stream, schema, compression=self.compression),
+                           schema, ROW_GROUP_ROWS, ROW_GROUP_BYTES)
+        groups.add(self._final_batches(schema))
+        groups.close()
         self._spool.close()
 
     def abort(self) -> None:
+        if self._spec:
+            self._spec.cancel()
         self._spool.close()
 
 

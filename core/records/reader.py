@@ -184,25 +184,49 @@ class RecordReader:
                     stream.close()
 
     def write_into(self, sink, advance: Callable[[int], None]) -> None:
-        """Every input into `sink`, a ParquetWriter: plain JSONL through jsonl_blocks.copy_jsonl
-        (Arrow's parser a block at a time where that is exact, else line by line), any other
-        input record by record; `advance(n)` counts the records written."""
+        """Every input into `sink`, as writing its records (or lines) one by one would, only
+        faster: JSONL into a ParquetWriter through jsonl_blocks.copy_jsonl (Arrow's parser a
+        block at a time where that is exact), Parquet into a JsonlWriter many encoded lines at a
+        time (parquet_lines); anything else record by record. `advance(n)` counts records."""
         for path in self.inputs:
             self.name, self._pos[0] = path, 0
             if hf.is_datasets_input(path):
-                sink.write_many(_counted(self._datasets_records(path), advance))
+                records = _counted(self._datasets_records(path), advance)
+                if hasattr(sink, "write_table"):
+                    sink.write_many(records)
+                else:
+                    from .jsonl import dumps
+                    sink.write_lines(map(dumps, records))
                 continue
             name, stream, kind = open_input(path)
             self.name = name
             try:
-                if kind == "jsonl":
-                    from .jsonl_blocks import copy_jsonl  # pyarrow only when needed
-                    copy_jsonl(stream, name, self.policy, self._pos, sink, advance)
-                else:
-                    sink.write_many(_counted(self._records(name, stream, kind, False), advance))
+                self._write_input(sink, name, stream, kind, advance)
             finally:
                 if name != STDIN_NAME:
                     stream.close()
+
+    def _write_input(self, sink, name: str, stream: BinaryIO, kind: str, advance) -> None:
+        to_parquet = hasattr(sink, "write_table")
+        if kind == "jsonl" and to_parquet:
+            from .jsonl_blocks import copy_jsonl  # pyarrow only when needed
+            copy_jsonl(stream, name, self.policy, self._pos, sink, advance)
+        elif kind == "parquet" and not to_parquet:
+            from .parquet import iter_parquet_chunks, spool_stdin
+            source = spool_stdin(stream) if name == STDIN_NAME else stream
+            for chunk in iter_parquet_chunks(source, name, self._pos):
+                if type(chunk) is bytes:
+                    sink.write_block(chunk, 1)
+                    advance(1)
+                else:
+                    offsets, data = chunk.buffers()[1:3]
+                    ends = memoryview(offsets).cast("i")[chunk.offset:chunk.offset + len(chunk) + 1]
+                    sink.write_block(memoryview(data)[ends[0]:ends[-1]], len(chunk))
+                    advance(len(chunk))
+        elif to_parquet:
+            sink.write_many(_counted(self._records(name, stream, kind, False), advance))
+        else:
+            sink.write_lines(_counted(self._records(name, stream, kind, True), advance))
 
     def records_of(self, name: str, stream: BinaryIO, kind: str) -> Iterator[dict]:
         """The records of one input the caller opened and sniffed itself (`where` names it)."""
@@ -212,11 +236,9 @@ class RecordReader:
     def _records(self, name: str, stream: BinaryIO, kind: str, raw: bool) -> Iterator:
         """The generator for one input (the caller yields from it: one level per record)."""
         if kind == "parquet":
-            from .jsonl import dumps
             from .parquet import iter_parquet, spool_stdin  # pyarrow only when needed
             source = spool_stdin(stream) if name == STDIN_NAME else stream
-            records = iter_parquet(source, name, self._pos)
-            return map(dumps, records) if raw else records
+            return iter_parquet(source, name, self._pos, lines=raw)
         if kind == "gzip":
             return self._gzip_lines(stream, name, raw)
         return iter_jsonl(stream, name, self.policy, self._pos, raw)

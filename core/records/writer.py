@@ -100,7 +100,7 @@ class RecordWriter:
             self._file = target = os.fdopen(fd, "wb", buffering=1 << 20)
         if self.format == "parquet":
             from .parquet import ParquetWriter  # pyarrow only when needed
-            self._sink = ParquetWriter(target)
+            self._sink = ParquetWriter(target, rewind=self._tmp is not None)
         else:
             if self.format == "jsonl.gz":
                 self._gzip = target = gzip.GzipFile(fileobj=target, mode="wb", mtime=0)
@@ -123,12 +123,14 @@ class RecordWriter:
 
     @property
     def takes_reader(self) -> bool:
-        """True when write_from() can take a reader's inputs whole (Parquet output, where JSONL
-        goes through Arrow's parser a block at a time wherever that is exact)."""
-        return self.format == "parquet"
+        """True when write_from() can take a reader's inputs whole: Parquet output (JSONL goes
+        through Arrow's parser a block at a time wherever that is exact) and JSONL output
+        (Parquet rows are encoded a column at a time; JSONL lines copied as read)."""
+        return self.format in ("parquet", "jsonl", "jsonl.gz")
 
     def write_from(self, reader, advance: Callable[[int], None]) -> None:
-        """Every record of `reader` (a RecordReader), as write_many(reader) would write them."""
+        """Every record of `reader` (a RecordReader), as write_many(reader) would write them
+        (write_lines(reader.lines()) for JSONL output)."""
         reader.write_into(self._sink, advance)
 
     def write_many(self, records: Iterable[dict]) -> None:

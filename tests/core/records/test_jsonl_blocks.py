@@ -4,6 +4,7 @@ where that is exact."""
 import io
 import json
 import random
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from thinkpipe.core.errors import RecordError
 from thinkpipe.core.records import jsonl_blocks as jb
 from thinkpipe.core.records import parquet as pqmod
+from thinkpipe.core.records import row_groups
 from thinkpipe.core.records.jsonl import dumps, iter_jsonl
 from thinkpipe.core.records.policy import ErrorPolicy
 
@@ -24,9 +26,11 @@ def exact(data: bytes, policy: str = "fail") -> bytes:
     return buf.getvalue()
 
 
-def fast(data: bytes, policy: str = "fail", spy: list | None = None) -> bytes:
-    buf = io.BytesIO()
-    w = pqmod.ParquetWriter(buf)
+def fast(data: bytes, policy: str = "fail", spy: list | None = None, rewind: bool = False) -> bytes:
+    """The fast path's file; with `rewind`, written to a real file while the input is read
+    (row_groups.Speculation), cut back and rewritten if the schema changes."""
+    buf = tempfile.TemporaryFile() if rewind else io.BytesIO()
+    w = pqmod.ParquetWriter(buf, rewind=rewind)
     if spy is not None:
         original = w.write_table
         w.write_table = lambda table, absent: (spy.append(table.num_rows), original(table, absent))
@@ -34,13 +38,17 @@ def fast(data: bytes, policy: str = "fail", spy: list | None = None) -> bytes:
     jb.copy_jsonl(io.BytesIO(data), "f.jsonl", ErrorPolicy.parse(policy), [0], w, counted.append)
     assert sum(counted) == w.count
     w.close()
-    return buf.getvalue()
+    buf.seek(0)
+    return buf.read()
 
 
 def same_file(data: bytes, policy: str = "fail") -> list:
-    """Assert both paths write the same bytes; the rows Arrow took, block by block."""
+    """Assert both paths write the same bytes (also when written while read); the rows Arrow
+    took, block by block."""
     took: list = []
-    assert fast(data, policy, took) == exact(data, policy)
+    expected = exact(data, policy)
+    assert fast(data, policy, took) == expected
+    assert fast(data, policy, rewind=True) == expected
     return took
 
 
@@ -188,6 +196,23 @@ def test_parts_of_a_block_still_go_through_arrow(monkeypatch):
     data = lines(*bench_like(20_000)) + lines({"a": 1.5}) + lines(*bench_like(20_000, 20_000))
     took = same_file(data)
     assert sum(took) >= 40_001 - jb.SPLIT_BATCHES * pqmod.BATCH_ROWS
+
+
+def test_a_schema_change_after_the_file_was_begun_rewrites_it(monkeypatch):
+    """Written while read, then a late block widens a type, adds a field, turns one into JSON:
+    the file is cut back and written again from the spool, byte for byte the exact path's."""
+    monkeypatch.setattr(jb, "BLOCK_BYTES", 100_000)
+    cancelled = []
+    cancel = row_groups.Speculation.cancel
+    monkeypatch.setattr(row_groups.Speculation, "cancel",
+                        lambda self: (cancelled.append(1), cancel(self)))
+    for late in ({"id": "text"}, {"new": 1}, {"meta": {"k": "x"}}, {"id": 2.5}):
+        data = lines(*bench_like(5000)) + lines(*bench_like(3000, 5000)).replace(
+            b'{"id": 7000,', json.dumps(late).encode()[:-1] + b', "x7000": 1,')
+        took: list = []
+        assert fast(data, spy=took, rewind=True) == exact(data)
+        assert sum(took) >= 7000 and len(cancelled) == 1
+        cancelled.clear()
 
 
 def test_records_after_the_last_partial_batch_join_it(small):
