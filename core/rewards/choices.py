@@ -34,6 +34,9 @@ WHOLE = [
 LEADING = re.compile(r"^(?:\(([A-Za-z])\)|\[([A-Za-z])\]|([A-Z])\s*[.:)])\s*(\S.*)$", re.S)
 LIST_SEP = re.compile(r"[,;&+\s]+|\band\b", re.I)
 LIST_ITEM = re.compile(r"^[\(\[]?([A-Za-z])[\)\]]?\.?$")
+# Two ASCII letters in a row other than the word "and": a LIST_SEP part holding them has two
+# letters, which no LIST_ITEM has (separators hold no letters but "and" between word boundaries)
+WORD = re.compile(r"(?<![A-Za-z])(?![Aa][Nn][Dd](?![A-Za-z]))[A-Za-z]{2,}")
 MENTION = re.compile(r"\(([A-Za-z])\)|\[([A-Za-z])\]|"
                      r"(?<![A-Za-z0-9'’])([A-Z])(?![A-Za-z0-9'’])")
 CONNECTIVES = "and|or|nor|but|is|are|was|were|seems|also|then|because|since|as|vs"
@@ -75,6 +78,9 @@ def option_index(answer: str, options: list | None) -> int | None:
 
 
 def _whole(text: str, valid: str) -> str | None:
+    if len(text) == 1:              # what WHOLE reads in one character, without a regex call
+        up = text.upper()
+        return up if text.isascii() and text.isalpha() and up in valid else None
     for form in WHOLE:
         if (m := form.match(text)) and m.group(1).upper() in valid:
             return m.group(1).upper()
@@ -83,13 +89,14 @@ def _whole(text: str, valid: str) -> str | None:
 
 def _as_list(text: str, valid: str) -> list[str] | None:
     """The letters of an answer that is only letters: `A, C`, `(A) and (C)`, `[A, C]`, `AC`."""
-    inner = text[1:-1] if text[:1] == "[" and text[-1:] == "]" else text
-    parts = [p.strip(" '\"") for p in LIST_SEP.split(inner) if p and p.strip(" '\"")]
-    found = [m.group(1).upper() for p in parts if (m := LIST_ITEM.match(p))]
-    if parts and len(found) == len(parts) and all(f in valid for f in found):
-        return sorted(set(found))
-    if re.fullmatch(r"[A-Z]{2,26}", text) and len(set(text)) == len(text) and \
-            all(c in valid for c in text):
+    if WORD.search(text) is None:      # else some part holds two letters: not a list item
+        inner = text[1:-1] if text[:1] == "[" and text[-1:] == "]" else text
+        parts = [p.strip(" '\"") for p in LIST_SEP.split(inner) if p and p.strip(" '\"")]
+        found = [m.group(1).upper() for p in parts if (m := LIST_ITEM.match(p))]
+        if parts and len(found) == len(parts) and all(f in valid for f in found):
+            return sorted(set(found))
+    if 2 <= len(text) <= 26 and text.isascii() and text.isalpha() and text.isupper() and \
+            len(set(text)) == len(text) and all(c in valid for c in text):
         return sorted(text)                                    # concatenated capitals: "AC"
     return None
 
@@ -111,6 +118,8 @@ def letters(answer: str, n_options: int | None = None, options: list | None = No
     """Option letters an answer names (see the module docstring), sorted; None when it names
     none, or several for a single-answer item."""
     valid = ALPHABET[:n_options or 26]
+    if len(answer) == 1 and answer.isascii() and answer.isalpha() and answer.upper() in valid:
+        return [answer.upper()]                 # one letter: what the steps below give
     text = normalise(answer)
     if not text:
         return None
@@ -120,13 +129,13 @@ def letters(answer: str, n_options: int | None = None, options: list | None = No
         return [valid[i]] if i < len(valid) else None
     if (listed := _as_list(text, valid)) is not None:
         return listed if multi or len(listed) == 1 else None
-    named = mentions(text, valid)
     if (m := LEADING.match(text)) and (lead := (m.group(1) or m.group(2) or m.group(3)).upper()) \
             in valid:
         rest = mentions(m.group(4), valid)
         if not rest or rest == [lead]:
             return [lead]
-    if not multi or not named or (len(named) > 1 and HEDGE.search(text)):
+    named = mentions(text, valid) if multi else None    # only multi-select reads the rest
+    if not named or (len(named) > 1 and HEDGE.search(text)):
         return None
     return sorted(named)
 
@@ -145,6 +154,9 @@ def gold_letters(gold: Any, options: list | None = None) -> list[str] | None:
         return sorted(out) or None
     if isinstance(gold, bool) or not isinstance(gold, (str, int, float)):
         return None
+    if type(gold) is str and len(gold) == 1 and gold.isascii() and gold.isalpha() and \
+            gold.upper() in valid:
+        return [gold.upper()]                   # one letter: what the steps below give
     text = normalise(str(gold))
     if (one := _whole(text, valid)) is not None:
         return [one]

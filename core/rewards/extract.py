@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 from ..tags import ascii_lower, last_block, without_blocks
 
@@ -26,16 +26,23 @@ PHRASE = re.compile(r"(?:the\s+(?:final\s+|correct\s+)?answer\s+is|final\s+answe
                     r"answer\s*[:：])\s*(.+)", re.I)
 NUMBER = re.compile(r"[-−+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?"
                     r"(?:\s*/\s*\d+(?:\.\d+)?)?%?|[-−+]?\.\d+%?")
+# An output whose only tags are one <answer> block and before it at most one closed reasoning
+# block (or a lone </think>), all lower-case: what extract() reads from it is the block's
+# content, with nothing cut off, so one C-level match finds it (each branch opens with its own
+# tag, so a failing match never backtracks more than once per character).
+TAGGED = re.compile(r"[^<]*(?:<think>[^<]*</think>[^<]*|</think>[^<]*)?<answer>([^<]*)</answer>[^<]*")
 # An answer that is one plain ASCII number ("140", "-3.5") is the one token NUMBER finds in it;
 # telling so is several times cheaper than running NUMBER (scoring's common numeric answer).
 PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 
-@dataclass(frozen=True)
-class Extraction:
+class Extraction(NamedTuple):
     text: str | None        # the answer text found (None: nothing)
     method: str             # answer_tag | boxed | phrase | full_text | none
     truncated: bool         # the output was cut off (unclosed think/answer)
+
+
+NOTHING = Extraction(None, "none", False)
 
 
 def strip_reasoning(output: str) -> tuple[str, bool]:
@@ -49,13 +56,29 @@ def _visible(output: str) -> tuple[str, str, bool]:
     if "<" not in output:                       # no tag at all: the common plain answer
         return output, "", False
     text, low = output, _lower(output)
-    if "<think>" in low:
+    if (block := _only_block(low, "<think>", "</think>")) is None:
         text, low = without_blocks(text, low, "<think>", "</think>")
+    elif block[1] >= 0:                         # one block: cut as without_blocks would
+        start, end = block[0], block[1] + len("</think>")
+        text, low = text[:start] + " " + text[end:], low[:start] + " " + low[end:]
     if (close := low.rfind("</think>")) >= 0:   # opened in the prompt: keep what follows
         text, low = text[close + len("</think>"):], low[close + len("</think>"):]
     if (opened := low.find("<think>")) >= 0:    # never closed: the answer was not reached
         return text[:opened], low[:opened], True
     return text, low, False
+
+
+def _only_block(low: str, open_tag: str, close_tag: str) -> tuple[int, int] | None:
+    """Where the one `open_tag` of `low` is and where its block's `close_tag` starts (-1: never
+    closed; (-1, -1): no such tag); None when the tag repeats (tags.py's scan decides then).
+    With one opening tag, the lazy regex tags.py would run finds just this, by str.find."""
+    start = low.find(open_tag)
+    if start < 0:
+        return -1, -1
+    after = start + len(open_tag)
+    if low.find(open_tag, after) >= 0:
+        return None
+    return start, low.find(close_tag, after)
 
 
 def _lower(text: str) -> str:
@@ -76,12 +99,22 @@ def boxed(text: str) -> str | None:
     return text[i:j - 1] if depth == 0 else None
 
 
+def _answer_tag(text: str, low: str) -> str | None:
+    """Content of the last <answer>...</answer> (tags.last_block, by str.find when one opens)."""
+    block = _only_block(low, "<answer>", "</answer>")
+    if block is None:
+        return last_block(text, "<answer>", "</answer>", hay=low)
+    return text[block[0] + len("<answer>"):block[1]] if block[1] >= 0 else None
+
+
 def extract(output: str | None) -> Extraction:
-    if not isinstance(output, str) or not output.strip():
-        return Extraction(None, "none", False)
+    if not isinstance(output, str) or not output or output.isspace():
+        return NOTHING
+    if "<" in output and (m := TAGGED.fullmatch(output)) is not None:   # the common shape
+        return Extraction(m.group(1).strip(), "answer_tag", False)
     text, low, cut_off = _visible(output)
     if "<answer>" in low:
-        tag = last_block(text, "<answer>", "</answer>", hay=low)
+        tag = _answer_tag(text, low)
         if tag is not None:
             return Extraction(tag.strip(), "answer_tag", cut_off)
         return Extraction(None, "none", True)   # opened, never closed
@@ -99,7 +132,8 @@ def extract(output: str | None) -> Extraction:
 def parse_decimal(token: str) -> Decimal | None:
     """A number token -> its exact decimal value; None when it is not a finite number.
     "40%" is 40 (benchmarks state percentages as numbers); "3/4" is 0.75 (to 28 digits)."""
-    token = token.replace("−", "-").replace(",", "").replace(" ", "").rstrip("%")
+    if not token.isdigit() or not token.isascii():   # digits alone need no clean-up
+        token = token.replace("−", "-").replace(",", "").replace(" ", "").rstrip("%")
     try:
         if "/" in token:
             frac = Fraction(token)
@@ -149,5 +183,8 @@ def number(answer: str, last: bool = False) -> float | None:
 
 def decimal(answer: str, last: bool = False) -> Decimal | None:
     """`number`, exactly: the decimal value as written (0.125 stays 0.125, not a binary float)."""
+    if len(answer) < 300 and answer.isascii() and (answer.isdigit() or
+                                                   PLAIN_NUMBER.fullmatch(answer)):
+        return Decimal(answer)      # one plain number, no exponent: finite as a float too
     found = _found(answer, parse_decimal, last)
     return None if found is None else found[1]

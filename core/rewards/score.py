@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .extract import extract, number_token
-from .formats import assistant_turns, prediction_source
+from .formats import assistant_turns, message_turns
 from .validators import VALIDATORS, needs_gold
 from .validators import check as validate
 from .verifiers import VERIFIERS, BadGold, Unparseable, question_type
@@ -75,15 +75,24 @@ def _failed(ext, finish_reason: str | None, verifier: str, why: str) -> Scored:
     return Scored(0.0, "truncated" if cut else "unparseable", ext.text, ext.method, verifier, why)
 
 
+def _prediction(record: dict) -> tuple[str | None, str | None]:
+    """(prediction, where it came from): prediction() and prediction_source() in one look."""
+    response = record.get("response")
+    if isinstance(response, str):
+        return response, "response"
+    turns = message_turns(record)
+    return (turns[-1], "messages") if turns else (None, None)
+
+
 def score_record(record: dict, judge=None) -> Scored:
     """Score one record carrying a prediction and a gold `answer` (rules first, judge last)."""
-    scored = _score(record, judge)
-    scored.source = prediction_source(record)
+    output, source = _prediction(record)
+    scored = _score(record, output, judge)
+    scored.source = source
     return scored
 
 
-def _score(record: dict, judge) -> Scored:
-    output = prediction(record)
+def _score(record: dict, output: str | None, judge) -> Scored:
     validator = record.get("function_id") or record.get("validator")
     if validator in VALIDATORS:
         return score_validated(record, validator)

@@ -23,6 +23,7 @@ Official variants live in compat.py (first-letter rule, strict MRA, exp(-WER), .
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -103,9 +104,13 @@ def numerical(answer: str, gold: Any, record: dict) -> float:
     if record.get("tolerance") is not None:
         tolerance = _gold_decimal(record["tolerance"])
         return float(abs(got - want) <= tolerance)
-    def rounded(x: Decimal) -> Decimal:
-        return x.quantize(TWO_PLACES, rounding=ROUND_HALF_UP, context=_WIDE)
-    return float(rounded(got) == rounded(want))
+    if got == want:             # equal values round alike (finite and < 1e309: never raises)
+        return 1.0
+    return float(_rounded(got) == _rounded(want))
+
+
+def _rounded(x: Decimal) -> Decimal:
+    return x.quantize(TWO_PLACES, ROUND_HALF_UP, _WIDE)
 
 
 def mra(pred: float, gold: float, strict: bool = False) -> float:
@@ -245,15 +250,20 @@ ALIASES = {"multiple choice": "multiple_choice", "choice": "multiple_choice", "m
            "free-form": "free_form", "freeform": "free_form", "open": "math", "text": "exact"}
 
 
+@functools.lru_cache(maxsize=256)
+def _type_name(raw: str) -> str:
+    """A question type as written -> its normalised name (a small vocabulary: cached)."""
+    key = raw.strip().lower().replace("-", "_") if raw.lower() != "multiple choice" \
+        else "multiple choice"
+    return ALIASES.get(key, ALIASES.get(raw.strip().lower(), key))
+
+
 def question_type(record: dict) -> str:
     """The record's question type, normalised; inferred when absent (options -> multiple choice,
     a numeric gold -> numerical, else exact)."""
     raw = record.get("question_type") or record.get("problem_type")
     if raw:
-        key = str(raw).strip().lower().replace("-", "_") if str(raw).lower() != "multiple choice" \
-            else "multiple choice"
-        key = ALIASES.get(key, ALIASES.get(str(raw).strip().lower(), key))
-        return key
+        return _type_name(raw if type(raw) is str else str(raw))
     if record.get("options"):
         return "multiple_choice"
     gold = record.get("answer")

@@ -185,7 +185,8 @@ def evaluate(items: Iterator[tuple[str, dict]], config: EvalConfig, policy,
         except (NotScorable, ValueError) as e:
             policy.handle(where, str(e), dumps(record))
             continue
-        record.update(trace_fields(record))
+        if record.get("prompt_template") == "vilasr":    # a drawing trajectory (traces.py)
+            record.update(trace_fields(record))
         summary.add(record)
         yield record
 
@@ -222,8 +223,7 @@ def run(items: Iterator[tuple[str, dict]], config: EvalConfig, policy, output: s
                             config.group_by else ())
     summary = Summary(by, config.macro, keep_ids=bool(config.baseline))
     with RecordWriter(output, fmt, line_buffered=bool(config.model)) as out:
-        for record in evaluate(items, config, policy, summary):
-            out.write(record)
+        out.write_many(evaluate(items, config, policy, summary))
     comparison = None
     if config.baseline:
         base = read_records([config.baseline], policy)

@@ -19,6 +19,9 @@ from .stats import interval, mcnemar, paired
 from .traces import RATES
 
 
+MAX_CACHED = 4096       # combinations of group values whose lines a Summary remembers
+
+
 @dataclass
 class Line:
     group: str
@@ -49,6 +52,9 @@ class Summary:
                  keep_ids: bool = False):
         self.group_by, self.macro = group_by, macro
         self._parts = [(name, name.split("+")) for name in group_by]
+        self._fields = tuple(dict.fromkeys([p for _, parts in self._parts for p in parts] +
+                                           ([macro] if macro else [])))
+        self._cache: dict = {}          # the group fields' values -> the lines they count in
         self.lines: dict[tuple[str, str], Line] = {("overall", "all"): Line("overall", "all")}
         self.by_id: dict[str, float] | None = {} if keep_ids else None
         self.duplicate_ids = 0          # items whose id an earlier item had (the first is paired)
@@ -84,16 +90,35 @@ class Summary:
             keys += [(self.macro, label) for label in self._labels(record.get(self.macro))]
         return dict.fromkeys(keys) if len(keys) > 1 else keys
 
+    def _lines_of(self, record: dict) -> list[Line]:
+        """The lines a record counts in, remembered per combination of its group fields' values
+        when those are strings or absent (other values, such as lists, are worked out anew)."""
+        fields = self._fields
+        if len(fields) == 1:
+            key = record.get(fields[0])
+            plain = key is None or type(key) is str
+        else:
+            key = tuple(map(record.get, fields))
+            plain = all(v is None or type(v) is str for v in key)
+        lines = self._cache.get(key) if plain else None
+        if lines is None:
+            lines = [self._line(k) for k in self._keys(record)]
+            if plain and len(self._cache) < MAX_CACHED:
+                self._cache[key] = lines
+        return lines
+
+    def _line(self, key: tuple[str, str]) -> Line:
+        line = self.lines.get(key)
+        if line is None:
+            line = self.lines[key] = Line(*key)
+        return line
+
     def add(self, record: dict) -> None:
         status, score = record["status"], record["score"]
         value = None if score is None else float(score)
         rates = [(rate, float(record[rate])) for rate in RATES if isinstance(record.get(rate), float)] \
             if record.get("prompt_template") == "vilasr" else ()
-        lines = self.lines
-        for key in self._keys(record):
-            line = lines.get(key)
-            if line is None:
-                line = lines[key] = Line(*key)
+        for line in self._lines_of(record):
             line.statuses[status] = line.statuses.get(status, 0) + 1
             if value is not None:
                 line.scores.append(value)
@@ -105,7 +130,8 @@ class Summary:
             if fp and fp not in self.fingerprints:
                 self.fingerprints.append(fp)
         self._keep_worst(record)
-        self._curve(record)
+        if record.get("difficulty") is not None:
+            self._curve(record)
         if self.by_id is not None and score is not None:
             key = item_key(record)
             if key in self.by_id:
@@ -139,9 +165,11 @@ class Summary:
     def _keep_worst(self, record: dict, keep: int = 20) -> None:
         score = record["score"]
         self._n += 1
-        rank = (-(score if score is not None else -1.0), -self._n)   # earlier items win ties
-        if len(self._worst) < keep or rank > self._worst[0][:2]:   # the entry only when kept
-            self._offer_worst((*rank, worst_entry(record)), keep)
+        rank = -(score if score is not None else -1.0)
+        # the heap's least entry came earlier, so this item displaces it only by a higher rank
+        # (earlier items win ties); the entry itself is built only for an item that is kept
+        if len(self._worst) < keep or rank > self._worst[0][0]:
+            self._offer_worst((rank, -self._n, worst_entry(record)), keep)
 
     def _offer_worst(self, entry: tuple, keep: int = 20) -> None:
         if len(self._worst) < keep:
