@@ -31,10 +31,10 @@ from typing import BinaryIO, Callable, Iterator
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from . import media
+from .arrow_memory import flat_memory
 from .jsonl import iter_jsonl
 from .policy import ErrorPolicy
 
@@ -93,6 +93,7 @@ def copy_jsonl(stream: BinaryIO, name: str, policy: ErrorPolicy, pos: list, sink
     and the input's last lines, through Arrow where that is exact (sink.write_table); the rest
     line by line under `policy` (sink.write_many). `pos[0]` follows the line; `advance(n)`
     counts the records written."""
+    flat_memory()
     rows = sink.batch_rows
     for block, ahead in _read_ahead(iter_blocks(stream, rows), rows):
         n = len(block.ends)
@@ -290,6 +291,7 @@ def _struct_order_ok(schema: pa.Schema, columns: list, data: bytes, starts: np.n
     multi = [i for i, f in enumerate(schema) if pa.types.is_struct(f.type) and f.type.num_fields > 1]
     if not multi:
         return True
+    import pyarrow.compute as pc         # (70 ms to import: only for such structs)
     names = _all_keys(schema)
     if any(not _plain(k) for k in names):
         return False

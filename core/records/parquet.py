@@ -41,7 +41,7 @@ def open_parquet(source, name: str) -> pq.ParquetFile:
     """A Parquet file (a path or a seekable binary file) whose columns records can hold;
     RecordError if it is not one."""
     try:
-        pf = pq.ParquetFile(source)
+        pf = pq.ParquetFile(source, pre_buffer=False)   # pre-buffering holds every row group read
     except (pa.ArrowException, OSError) as e:
         raise RecordError(name, f"not a readable Parquet file: {e}") from None
     check_schema(pf.schema_arrow, name)
@@ -64,7 +64,9 @@ def iter_parquet(source, name: str, pos: list, lines: bool = False) -> Iterator:
 
 def iter_parquet_chunks(source, name: str, pos: list) -> Iterator:
     """The rows' JSON lines many at a time (parquet_lines.iter_chunks)."""
+    from .arrow_memory import flat_memory
     from .parquet_lines import iter_chunks
+    flat_memory()                       # before the reader takes its memory pool
     pf = open_parquet(source, name)
     yield from iter_chunks(pf.iter_batches(batch_size=BATCH_ROWS), thinkpipe_meta(pf.schema_arrow),
                            restorer(pf.schema_arrow), name, pos)
