@@ -97,6 +97,10 @@ def numerical(answer: str, gold: Any, record: dict) -> float:
     """Equal after rounding both to 2 decimals, in decimal arithmetic on the numbers as written,
     ties away from zero (0.125 -> 0.13, 1.005 -> 1.01, -0.125 -> -0.13); a record's absolute
     `tolerance` replaces that rule (|got - want| <= tolerance, also exact)."""
+    if answer.isdigit() and type(gold) is str and gold.isdigit() and len(answer) < 300 and \
+            len(gold) < 300 and answer.isascii() and gold.isascii() and \
+            record.get("tolerance") is None:
+        return float(int(answer) == int(gold))      # whole numbers round to themselves
     got = decimal(answer)
     if got is None:
         raise Unparseable(f"no number in {answer[:60]!r}")

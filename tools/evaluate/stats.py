@@ -42,8 +42,9 @@ def mean_ci(xs: list[float], z: float = Z) -> tuple[float, float, float]:
 def interval(xs: list[float]) -> tuple[float, float, float]:
     """(mean, low, high) of scores in [0, 1]: Wilson for 0/1 scores, else the normal interval
     clipped to [0, 1]."""
-    if xs and all(x in (0.0, 1.0) for x in xs):
-        k = int(sum(xs))
+    ones = xs.count(1.0)                # C-level passes: a run's lines hold every score
+    if xs and ones + xs.count(0.0) == len(xs):
+        k = ones                        # = int(sum(xs)) for 0/1 scores
         return (k / len(xs), *wilson(k, len(xs)))
     mean, lo, hi = mean_ci(xs)
     return mean, (lo if math.isnan(lo) else max(0.0, lo)), (hi if math.isnan(hi) else min(1.0, hi))

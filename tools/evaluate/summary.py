@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -20,13 +21,15 @@ from .traces import RATES
 
 
 MAX_CACHED = 4096       # combinations of group values whose lines a Summary remembers
+WORST = 20              # lowest-scoring items the report lists
 
 
 @dataclass
 class Line:
     group: str
     label: str
-    scores: list[float] = field(default_factory=list)
+    scores: array = field(default_factory=lambda: array("d"))   # compact: cheap to count,
+    # merge and send back from a worker (the same floats as a list would hold)
     statuses: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
     rates: dict[str, list[float]] = field(default_factory=dict)     # format, reflection: 0/1
 
@@ -129,7 +132,9 @@ class Summary:
             fp = record.get("model_fingerprint")
             if fp and fp not in self.fingerprints:
                 self.fingerprints.append(fp)
-        self._keep_worst(record)
+        self._n += 1
+        if len(self._worst) < WORST or -(score if score is not None else -1.0) > self._worst[0][0]:
+            self._keep_worst(record)
         if record.get("difficulty") is not None:
             self._curve(record)
         if self.by_id is not None and score is not None:
@@ -162,17 +167,15 @@ class Summary:
                              if k == "points" else v) for k, v in curve.items()}
         return out
 
-    def _keep_worst(self, record: dict, keep: int = 20) -> None:
+    def _keep_worst(self, record: dict) -> None:
+        """Keep the item just counted (the `_n`-th) among the WORST lowest-scoring ones. The
+        heap's least entry came earlier, so an item displaces it only by a higher rank (earlier
+        items win ties): add() asks only then, and the entry is built only for an item kept."""
         score = record["score"]
-        self._n += 1
-        rank = -(score if score is not None else -1.0)
-        # the heap's least entry came earlier, so this item displaces it only by a higher rank
-        # (earlier items win ties); the entry itself is built only for an item that is kept
-        if len(self._worst) < keep or rank > self._worst[0][0]:
-            self._offer_worst((rank, -self._n, worst_entry(record)), keep)
+        self._offer_worst((-(score if score is not None else -1.0), -self._n, worst_entry(record)))
 
-    def _offer_worst(self, entry: tuple, keep: int = 20) -> None:
-        if len(self._worst) < keep:
+    def _offer_worst(self, entry: tuple) -> None:
+        if len(self._worst) < WORST:
             heapq.heappush(self._worst, entry)
         elif entry[:2] > self._worst[0][:2]:
             heapq.heapreplace(self._worst, entry)
