@@ -16,6 +16,7 @@ MaxFrames, Fps = frame_options(MODEL)
 EXAMPLES = """\
 thinkpipe eval preds.jsonl > scored.jsonl
 thinkpipe eval preds.jsonl --group-by task,question_type --report report.html -q > scored.jsonl
+thinkpipe eval preds.jsonl --workers auto --group-by task -q -o scored.jsonl
 thinkpipe eval --benchmark mme_reasoning MME_Reasoning_preds.tsv --compat official
 thinkpipe eval --benchmark deaftest --make 400 --media-dir deaftest/ > deaftest.jsonl
 thinkpipe eval --model http://127.0.0.1:8000/v1 --model-name qwen2.5-vl-7b bench.jsonl --concurrency 8
@@ -109,6 +110,17 @@ class Tools(str, Enum):
     draw = "draw"
 
 
+def _workers(value: Optional[str]) -> int:
+    """N processes; 0 or auto: one per CPU."""
+    import os
+    text = (value or "1").strip().lower()
+    if text in ("0", "auto"):
+        return os.cpu_count() or 1
+    if not text.isdigit():
+        raise ValueError(f"--workers {value}: a number of processes, or auto (0): one per CPU")
+    return int(text)
+
+
 def _fields(value: Optional[str]) -> tuple[str, ...]:
     return tuple(v.strip() for v in (value or "").split(",") if v.strip())
 
@@ -196,6 +208,10 @@ def evaluate(
         "--reuse/--no-reuse", rich_help_panel=MODEL,
         help="Use a cached prediction instead of generating (re-scoring, resuming a killed "
              "run).")] = True,
+    workers: Annotated[str, typer.Option(
+        "--workers", metavar="N|auto", rich_help_panel=SCORING,
+        help="Processes scoring rules (0 or auto: one per CPU); output order, bytes and summary "
+             "do not change. Rule scoring only: with --model or --judge it must stay 1.")] = "1",
     output: Output = None,
     fmt: Format = None,
     on_error: OnError = "fail",
@@ -239,7 +255,8 @@ def evaluate(
                              top_p=top_p, batch_size=batch_size, concurrency=concurrency,
                              timeout=timeout, retries=retries,
                              repeats=repeats, cache=cache or (default_dir() if model else None),
-                             reuse=reuse, seed=seed, baseline=baseline, report=report)
+                             reuse=reuse, seed=seed, baseline=baseline, report=report,
+                             workers=_workers(workers))
             if dump_items and not benchmark:
                 raise ValueError("--dump-items writes a --benchmark's items: name the benchmark")
             if make is not None and (benchmark != "deaftest" or not media_dir or inputs):
@@ -254,5 +271,8 @@ def evaluate(
             if dump_items:
                 dump(stream.items, output, fmt.value if fmt else None)
                 return
+            from thinkpipe.core.records import parse_shard
+            from thinkpipe.tools.evaluate.blocks import Files
+            files = Files(inputs, parse_shard(shard), limit, cfg.source(inputs))
             run(stream.items, cfg, stream.policy, output, fmt.value if fmt else None, inputs,
-                show=not quiet)
+                show=not quiet, files=files)

@@ -172,3 +172,53 @@ class JsonlWriter:
 
     def close(self) -> None:
         self.stream.flush()
+
+
+BLOCK_BYTES = 1 << 20
+_ZEROS = bytes.maketrans(b"123456789", b"000000000")   # every digit a 0: runs by bytes.find
+_RUN_19 = b"0" * 19
+
+
+def block_records(data: bytes) -> list[dict] | None:
+    """The records of a block of whole lines, one per line in order, when every line is a JSON
+    object and nothing needs iter_jsonl's care: no blank line, no byte-order mark, no run of 19
+    digits (a possible integer beyond 64 bits); else None, and iter_jsonl reads the block (and
+    reports what is wrong at its line). One digit check for the block, not one per line."""
+    if data.startswith(b"\xef\xbb\xbf") or _RUN_19 in data.translate(_ZEROS):
+        return None
+    lines = data.split(b"\n")
+    if not lines[-1]:
+        lines.pop()
+    loads, out = orjson.loads, []
+    keep = out.append
+    try:
+        for line in lines:
+            rec = loads(line)
+            if type(rec) is not dict:
+                return None
+            keep(rec)
+    except orjson.JSONDecodeError:
+        return None
+    return out
+
+
+def line_blocks(stream: BinaryIO, size: int = BLOCK_BYTES) -> Iterator[tuple[bytes, int]]:
+    """(bytes, number of its first line) for blocks of about `size` bytes of whole lines (the
+    last may end without a newline, as the stream does): for parsing a stream in pieces, each
+    with iter_jsonl(io.BytesIO(data), ..., first_line=first), its lines numbered as the file's."""
+    read = getattr(stream, "read1", stream.read)   # what is there: a pipe streams, unwaited
+    rest, first = b"", 1
+    while True:
+        chunk = read(size)
+        if not chunk:
+            if rest:
+                yield rest, first
+            return
+        data = rest + chunk if rest else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:                    # no line ends in it yet: read on
+            rest = data
+            continue
+        block, rest = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
+        yield block, first
+        first += block.count(b"\n")

@@ -63,6 +63,7 @@ class EvalConfig:
     seed            with the record id, a sample's seed
     baseline        compare item by item with these scored (or scorable) records
     report          write the summary here: .md, .html or .json
+    workers         processes scoring rules (blocks.py); 1 with a model or a judge
     scoring         (derived) the scoring mode in words, for the report
     """
     compat: str = "strict"
@@ -93,6 +94,7 @@ class EvalConfig:
     seed: int = 0
     baseline: str | None = None
     report: str | None = None
+    workers: int = 1
     scoring: str = field(init=False, default="")
 
     def __post_init__(self):
@@ -104,6 +106,11 @@ class EvalConfig:
             raise ValueError(f"--compat official needs --benchmark, one of {', '.join(COMPAT)}")
         if self.report:
             report_kind(self.report)                       # .md, .html or .json, else refused
+        if self.workers < 1:
+            raise ValueError("--workers must be at least 1 (0 or auto: one per CPU)")
+        if self.workers > 1 and (self.model or self.judge):
+            raise ValueError("--workers parallelises rule scoring only: with --model or --judge "
+                             "leave it at 1 (--concurrency sets requests in flight)")
         self._check_generation()
         if self.benchmark and not self.group_by and not self.macro:
             groups, macro = DEFAULT_GROUPS[self.benchmark]
@@ -171,24 +178,33 @@ def make_scorer(config: EvalConfig) -> Callable[[dict], dict]:
     return lambda record: score_record(record, judge).fields()
 
 
+def scored(record: dict, scorer: Callable[[dict], dict], policy, where) -> bool:
+    """Add what scoring adds to `record` (and a drawing trajectory's rates, traces.py); False,
+    with the record handed to the error policy as `where: why`, when it cannot be scored.
+    `where` is the place or anything that spells it (blocks.Place), read only then."""
+    try:
+        record.update(scorer(record))
+    except (NotScorable, ValueError) as e:
+        policy.handle(str(where), str(e), dumps(record))
+        return False
+    if record.get("prompt_template") == "vilasr":
+        from .traces import trace_fields
+        record.update(trace_fields(record))
+    return True
+
+
 def evaluate(items: Iterator[tuple[str, dict]], config: EvalConfig, policy,
              summary: Summary) -> Iterator[dict]:
-    """Score (where, record) pairs; bad records go to the error policy as `where: why`."""
+    """Score (where, record) pairs, one at a time; bad records go to the error policy as
+    `where: why`. (Rule scoring of files runs in blocks instead: blocks.py.)"""
     scorer = make_scorer(config)
     if config.model:
         from .generate import with_predictions
         items = with_predictions(items, config, policy)
-    from .traces import trace_fields
     for where, record in items:
-        try:
-            record.update(scorer(record))
-        except (NotScorable, ValueError) as e:
-            policy.handle(where, str(e), dumps(record))
-            continue
-        if record.get("prompt_template") == "vilasr":    # a drawing trajectory (traces.py)
-            record.update(trace_fields(record))
-        summary.add(record)
-        yield record
+        if scored(record, scorer, policy, where):
+            summary.add(record)
+            yield record
 
 
 def baseline_scores(items: Iterator[tuple[str, dict]], config: EvalConfig,
@@ -209,10 +225,11 @@ def baseline_scores(items: Iterator[tuple[str, dict]], config: EvalConfig,
 
 
 def run(items: Iterator[tuple[str, dict]], config: EvalConfig, policy, output: str | None = None,
-        fmt: str | None = None, inputs=None, show: bool = True) -> list[dict]:
+        fmt: str | None = None, inputs=None, show: bool = True, files=None) -> list[dict]:
     """Score (and with a model, generate) every item, write the scored records to `output`
     (stdout), compare with the baseline, print the summary on stderr and write the report.
-    Returns the summary rows."""
+    `files` (a blocks.Files): score the inputs it names, read in blocks, in config.workers
+    processes, instead of `items` (rule scoring). Returns the summary rows."""
     import sys
 
     from thinkpipe.core.records import RecordWriter, read_records
@@ -223,7 +240,13 @@ def run(items: Iterator[tuple[str, dict]], config: EvalConfig, policy, output: s
                             config.group_by else ())
     summary = Summary(by, config.macro, keep_ids=bool(config.baseline))
     with RecordWriter(output, fmt, line_buffered=bool(config.model)) as out:
-        out.write_many(evaluate(items, config, policy, summary))
+        if files is not None and not config.model:
+            from .blocks import score_files
+            score_files(files, config, by, policy, out, summary)
+        elif config.workers > 1:
+            raise ValueError("--workers scores files: give run() files= (blocks.Files)")
+        else:
+            out.write_many(evaluate(items, config, policy, summary))
     comparison = None
     if config.baseline:
         base = read_records([config.baseline], policy)
