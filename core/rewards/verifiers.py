@@ -118,14 +118,16 @@ def _rounded(x: Decimal) -> Decimal:
 
 
 def mra(pred: float, gold: float, strict: bool = False) -> float:
-    """Mean relative accuracy, exact: 100|y^-y| <= (50 - 5k)|y| for k = 0..9 (or < if strict)."""
+    """Mean relative accuracy, exact: the share of k = 0..9 with 100|y^-y| <= (50 - 5k)|y|
+    (or < if strict), counted at once: with r = 100|y^-y|/|y|, 5k <= 50 - r holds for
+    k <= (50 - r)/5, so floor((50 - r)/5) + 1 thresholds pass (ceil((50 - r)/5) if strict),
+    clamped to 0..10. Fractions throughout: 10.5 against 10 sits exactly on a threshold."""
     y, y_hat = Fraction(str(gold)), Fraction(str(pred))
     if y == 0:
         return float(y_hat == 0)
-    err, size = 100 * abs(y_hat - y), abs(y)
-    hits = sum(1 for k in range(10) if (err < (50 - 5 * k) * size if strict
-                                        else err <= (50 - 5 * k) * size))
-    return hits / 10
+    room = (50 - 100 * abs(y_hat - y) / abs(y)) / 5
+    hits = math.ceil(room) if strict else math.floor(room) + 1
+    return min(max(hits, 0), 10) / 10
 
 
 def regression(answer: str, gold: Any, record: dict) -> float:

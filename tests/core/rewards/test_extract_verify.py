@@ -53,6 +53,19 @@ def test_mra_at_the_threshold_edges_without_float_drift():
     assert mra(0, 0) == 1.0 and mra(0.1, 0) == 0.0   # y = 0: exact or nothing
 
 
+def test_mra_counts_the_thresholds_it_passes_on_every_edge():
+    # the definition, threshold by threshold, against the closed form mra() uses
+    from fractions import Fraction
+    for gold in (10, -20, 0.3, 7):
+        for e100 in range(0, 121):                  # relative error 0%..120% in 1% steps
+            for sign in (1, -1):
+                pred = Fraction(str(gold)) * (1 + sign * Fraction(e100, 100))
+                for strict in (False, True):
+                    hits = sum((e100 < 50 - 5 * k) if strict else (e100 <= 50 - 5 * k)
+                               for k in range(10))
+                    assert mra(float(pred), gold, strict) == hits / 10, (gold, e100, strict)
+
+
 def test_numerical_two_decimal_rule():
     rec = {"question_type": "numerical", "answer": "3.14159"}
     assert score_record({**rec, "response": "<answer>3.14</answer>"}).score == 1
