@@ -121,6 +121,10 @@ class RecordWriter:
     def write_lines(self, lines: Iterable[bytes]) -> None:
         self._sink.write_lines(lines)
 
+    def write_block(self, data: bytes, n: int) -> None:
+        """Copy `n` encoded JSON lines held in one buffer (JSONL output: takes_lines)."""
+        self._sink.write_block(data, n)
+
     @property
     def takes_reader(self) -> bool:
         """True when write_from() can take a reader's inputs whole: Parquet output (JSONL goes

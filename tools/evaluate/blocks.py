@@ -7,10 +7,13 @@ A block is a piece of a JSONL input as bytes (whole lines and the number of the 
 lines are reported at the file's own `file:line`), parsed, scored and encoded where it is
 scored; other inputs (Parquet, gzip, datasets, a --benchmark's files, --shard and --limit) are
 read here and sent as blocks of (where, record) pairs. A block comes back as
-  - its output: JSON lines for a JSONL output (the bytes write() would write), else records;
-  - its bad records, each at the place in the output where it was met, so the run's error
-    policy sees them in input order: `fail` stops at the first with the output before it
-    written, `skip` and `quarantine:` log and keep them in order, exactly as one pass would;
+  - its output cut at its bad records into len(bad) + 1 segments: for a JSONL output each
+    segment is (bytes, lines), its JSON lines joined (the bytes write() would write; one
+    buffer pickles and writes at memcpy speed where a list of lines costs per line), else a
+    list of records;
+  - its bad records, each met between two segments, so the run's error policy sees them in
+    input order: `fail` stops at the first with the output before it written, `skip` and
+    `quarantine:` log and keep them in order, exactly as one pass would;
   - the Summary of its records, merged in order (Summary.merge keeps every score in order, so
     the means and intervals are the same numbers).
 Reading never gets ahead of the error policy: readers here record what they reject into the
@@ -64,7 +67,8 @@ class Files:
 
 @dataclass
 class Result:
-    """A scored block: `out` in input order, `bad` as (position in out, where, why, raw)."""
+    """A scored block: `out`, its output in len(bad) + 1 segments, and `bad` as
+    (where, why, raw), the bad records met between them."""
     out: list
     bad: list
     summary: Summary
@@ -122,7 +126,11 @@ def score_block(job: tuple) -> Result:
         read = score(job, recorder, summary.add, dumps if plan.lines else None)
     except Stop:
         read = 0
-    return Result(out, recorder.bad, summary, read)
+    cuts = [bad[0] for bad in recorder.bad]
+    segments = [out[a:b] for a, b in zip([0, *cuts], [*cuts, len(out)])]
+    if plan.lines:
+        segments = [(b"".join(lines), len(lines)) for lines in segments]
+    return Result(segments, [bad[1:] for bad in recorder.bad], summary, read)
 
 
 def _lines(job: tuple, recorder: Recorder, add: Callable, encode: Callable | None) -> int:
@@ -246,15 +254,13 @@ def score_files(files: Files, config, by: tuple[str, ...], policy, out, summary:
     jobs = Jobs(blocks(files, plan.stop))
     progress = current()
     progress.begin("records")
-    write = out.write_lines if plan.lines else out.write_many
+    write = (lambda segment: out.write_block(*segment)) if plan.lines else out.write_many
     with ordered_map(score_block, jobs, config.workers, start, (plan,)) as results:
         for result in results:
-            done = 0
-            for at, where, message, raw in result.bad:
-                write(result.out[done:at])
-                done = at
-                policy.handle(where, message, raw)
-            write(result.out[done:])
+            for segment, bad in zip(result.out, result.bad):
+                write(segment)
+                policy.handle(*bad)
+            write(result.out[-1])
             summary.merge(result.summary)
             progress.advance(result.read)
     if jobs.error is not None:
