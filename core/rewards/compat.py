@@ -23,9 +23,10 @@ returns (score, extracted). Sources are the repositories named in each docstring
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
+from ..tags import first_block
+from .bounds import tail
 from .extract import number
 from .formats import assistant_turns
 from .validators import VALIDATORS
@@ -36,13 +37,17 @@ LETTERS = "ABCDEFGHIJ"
 
 
 def _output(record: dict) -> str:
+    """The prediction, its last bounds.WINDOW characters when longer (bounded time)."""
     turns = assistant_turns(record)
-    return turns[-1] if turns else ""
+    return tail(turns[-1])[0] if turns else ""
 
 
 def _first_answer_block(text: str) -> str:
-    m = re.search(r"<answer>\s*(.*?)\s*</answer>", text, re.S)
-    return m.group(1) if m else text
+    r"""The official `re.search(r"<answer>\s*(.*?)\s*</answer>", text, re.S)` group, else the
+    text: the first block, whitespace-stripped (\s and str.strip() agree), found by str.find
+    (the lazy regex rescans to the end from every unclosed `<answer>`: quadratic)."""
+    block = first_block(text, "<answer>", "</answer>")
+    return text if block is None else block.strip()
 
 
 def av_odyssey_parse(response: str, n_options: int = 4, options: list | None = None) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .bounds import WINDOW, tail
 from .extract import extract, number_token
 from .formats import assistant_turns, message_turns
 from .validators import VALIDATORS, needs_gold
@@ -48,6 +49,7 @@ class Scored:
     verifier: str
     detail: str | None = None
     source: str | None = None   # response | messages: where the prediction came from
+    window: list | None = None  # [start, length]: only the prediction's tail was read (bounds.py)
 
     def fields(self) -> dict:
         out = {"score": self.score, "status": self.status, "extracted": self.extracted,
@@ -55,6 +57,8 @@ class Scored:
                "prediction_from": self.source}
         if self.detail:
             out["score_detail"] = self.detail
+        if self.window:
+            out["score_window"] = self.window
         return out
 
 
@@ -87,8 +91,14 @@ def _prediction(record: dict) -> tuple[str | None, str | None]:
 def score_record(record: dict, judge=None) -> Scored:
     """Score one record carrying a prediction and a gold `answer` (rules first, judge last)."""
     output, source = _prediction(record)
+    start, length = 0, len(output) if output is not None else 0
+    if length > WINDOW:
+        output, start = tail(output)
+        record = {**record, "response": output}     # validators read it there
     scored = _score(record, output, judge)
     scored.source = source
+    if start:
+        scored.window = [start, length]
     return scored
 
 

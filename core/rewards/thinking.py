@@ -46,6 +46,8 @@ from typing import Any, Callable
 from ..errors import ServiceError, UsageError
 from ..models.chat import image_refs, media_list, options_text
 from ..plugins import load_function, spec_kind
+from ..tags import spans
+from .bounds import tail
 
 log = logging.getLogger("thinkpipe.grpo")
 
@@ -68,7 +70,12 @@ SEED = 0
 _NUMBER = re.compile(r"(?<![\w.])(?P<num>-?(?:\d+(?:\.\d+)?|\.\d+))"
                      r"(?:\s*/\s*(?P<den>\d+(?:\.\d+)?))?(?P<pct>\s*\\?%)?")
 _BOXED = re.compile(r"\\box(?:ed)?\s*\{([^{}]*)\}")
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
+
+
+def _answers(text: str) -> list[str]:
+    """Every <answer>...</answer> block, any ASCII case (tags.spans: linear; the lazy regex
+    rescanned to the end from every unclosed tag)."""
+    return [text[a:b] for a, b in spans(text, "<answer>", "</answer>", fold=True)]
 
 
 def _numbers(text: str):
@@ -92,16 +99,17 @@ def parse_score(text: str) -> float | None:
     """The score in a grader's reply (the cascade in the module docstring), or None."""
     if not isinstance(text, str):
         return None
-    for pattern in (_BOXED, _ANSWER):
-        for inner in reversed(pattern.findall(text)):
+    text = tail(text)[0]                        # bounded time on any reply (bounds.py)
+    for found in (_BOXED.findall, _answers):
+        for inner in reversed(found(text)):
             value = next(_numbers(inner), None)
             if value is not None:
                 return _clip(value)
-    _, think, tail = text.rpartition("</think>")
-    bare = next((v for v in _numbers(tail if think else text) if 0.0 <= v <= 1.0), None)
+    _, think, rest = text.rpartition("</think>")
+    bare = next((v for v in _numbers(rest if think else text) if 0.0 <= v <= 1.0), None)
     if bare is not None:
         return bare
-    after = next(_numbers(tail), None) if think else None
+    after = next(_numbers(rest), None) if think else None
     return None if after is None else _clip(after)
 
 

@@ -31,6 +31,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from typing import Any, Callable
 
+from .bounds import MATH_CHARS
 from .choices import gold_letters, labels, letters
 from .extract import decimal, number, parse_decimal
 
@@ -210,20 +211,27 @@ def free_form(answer: str, gold: Any, record: dict) -> float:
 
 
 def math_equal(answer: str, gold: Any, record: dict) -> float:
+    """Symbolically equal (math-verify), else equal as numbers. Answers over bounds.MATH_CHARS
+    characters skip the symbolic step (math-verify's LaTeX parser is super-linear)."""
     from math_verify import parse, verify
 
     def wrap(x: str) -> str:
         return x if "$" in x or "\\(" in x else f"${x}$"
 
-    try:
-        if verify(parse(wrap(str(gold))), parse(wrap(answer))):
-            return 1.0
-    except Exception:  # math-verify parses arbitrary LaTeX; treat its failures as "not equal"
-        pass
-    a, g = number(answer), number(str(gold))
-    if a is None and not answer.strip():
+    if len(answer) <= MATH_CHARS:
+        try:
+            if verify(parse(wrap(str(gold))), parse(wrap(answer))):
+                return 1.0
+        except Exception:  # math-verify parses arbitrary LaTeX; its failures mean "not equal"
+            pass
+    if not answer.strip():
         raise Unparseable("empty answer")
-    return float(a is not None and g is not None and math.isclose(a, g, rel_tol=1e-9, abs_tol=1e-9))
+    return float(_numbers_equal(answer, gold))
+
+
+def _numbers_equal(answer: str, gold: Any) -> bool:
+    a, g = number(answer), number(str(gold))
+    return a is not None and g is not None and math.isclose(a, g, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def _items(text: str) -> list[str]:

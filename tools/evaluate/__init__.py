@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from thinkpipe.core.records.jsonl import dumps
-from thinkpipe.core.rewards import COMPAT, Judge, NotScorable, score_record
+from thinkpipe.core.rewards import COMPAT, Judge, NotScorable, prediction, score_record
+from thinkpipe.core.rewards.bounds import window_fields
 
 from .summary import Summary
 
@@ -172,7 +173,7 @@ def make_scorer(config: EvalConfig) -> Callable[[dict], dict]:
             score, extracted = official(record)
             return {"score": score, "status": "correct" if score >= 1 else "incorrect",
                     "extracted": extracted, "extract_method": f"official:{config.benchmark}",
-                    "verifier": f"official:{config.benchmark}"}
+                    "verifier": f"official:{config.benchmark}", **window_fields(prediction(record))}
         return score_official
     judge = Judge(config.judge, config.judge_model, config.judge_cache) if config.judge else None
     return lambda record: score_record(record, judge).fields()
