@@ -25,22 +25,21 @@ MATH_CHARS = 1000
 CARRIED = (("<think>", "</think>"), ("<answer>", "</answer>"))
 
 
-def tail(output: str, window: int = WINDOW) -> tuple[str, int]:
-    """(the text to score, where it starts in `output`): `output` itself when it fits."""
-    if len(output) <= window:
-        return output, 0
-    start = len(output) - window
+def tail(output: str) -> tuple[str, list[int] | None]:
+    """(the text to score, [start, length]: the range of `output` it holds, None when whole)."""
+    if len(output) <= WINDOW:
+        return output, None
+    start = len(output) - WINDOW
     if (lt := output.rfind("<", start - 9, start)) >= 0:
         start = lt                      # a tag across the cut goes whole into the window
     head = output[:start]
     low = head.lower() if head.isascii() else ascii_lower(head)
     reopened = "".join(open_tag for open_tag, close_tag in CARRIED
                        if low.rfind(open_tag) > low.rfind(close_tag))
-    return reopened + output[start:], start
+    return reopened + output[start:], [start, len(output)]
 
 
 def window_fields(output: str | None) -> dict:
     """{"score_window": [start, length]} when only a tail of `output` is read, else {}."""
-    if not isinstance(output, str) or len(output) <= WINDOW:
-        return {}
-    return {"score_window": [tail(output)[1], len(output)]}
+    window = tail(output)[1] if isinstance(output, str) else None
+    return {"score_window": window} if window else {}

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .bounds import WINDOW, tail
+from .bounds import tail
 from .extract import extract, number_token
 from .formats import assistant_turns, message_turns
 from .validators import VALIDATORS, needs_gold
@@ -91,21 +91,18 @@ def _prediction(record: dict) -> tuple[str | None, str | None]:
 def score_record(record: dict, judge=None) -> Scored:
     """Score one record carrying a prediction and a gold `answer` (rules first, judge last)."""
     output, source = _prediction(record)
-    start, length = 0, len(output) if output is not None else 0
-    if length > WINDOW:
-        output, start = tail(output)
-        record = {**record, "response": output}     # validators read it there
+    window = None
+    if output is not None:
+        output, window = tail(output)          # bounded time on any output (bounds.py)
     scored = _score(record, output, judge)
-    scored.source = source
-    if start:
-        scored.window = [start, length]
+    scored.source, scored.window = source, window
     return scored
 
 
 def _score(record: dict, output: str | None, judge) -> Scored:
     validator = record.get("function_id") or record.get("validator")
     if validator in VALIDATORS:
-        return score_validated(record, validator)
+        return score_validated(record, validator, output)
     if record.get("answer") is None:
         return Scored(None, "judge_failed", None, "none", "none", "no gold `answer` to score against")
     if output is None:
@@ -137,11 +134,12 @@ def _score(record: dict, output: str | None, judge) -> Scored:
     return Scored(value, "correct" if value >= 1.0 else "incorrect", text, ext.method, name)
 
 
-def score_validated(record: dict, name: str, official: bool = False) -> Scored:
+def score_validated(record: dict, name: str, output: str | None,
+                    official: bool = False) -> Scored:
     """An MME-Reasoning item checked by its `function_id` validator (core/rewards/validators.py):
     any valid solution is correct; puzzles need no gold; an item whose givens cannot be read is
-    `unscorable`, never a stopped run."""
-    output, gold = prediction(record), record.get("answer")
+    `unscorable`, never a stopped run. `output`: the record's prediction (score_record's)."""
+    gold = record.get("answer")
     if output is None:
         return Scored(0.0, "unparseable", None, "none", name,
                       "no prediction (`response` or an assistant turn in `messages`)")

@@ -49,7 +49,7 @@ def test_the_window_keeps_what_extraction_needs():
     scored = score_record(_record(closed, "multiple_choice"))
     assert scored.status == "correct" and scored.window == [len(closed) - WINDOW, len(closed)]
     assert "score_window" not in score_record(_record("<answer>B</answer>", "multiple_choice")).fields()
-    text, start = tail("y" * 97 + "<think>" + "z" * (WINDOW - 4))   # a tag across the cut
+    text, (start, _) = tail("y" * 97 + "<think>" + "z" * (WINDOW - 4))   # a tag across the cut
     assert text.startswith("<think>z") and start == 97
 
 
