@@ -27,12 +27,14 @@ import functools
 import math
 import re
 import unicodedata
+from collections import Counter
 from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from typing import Any, Callable
 
 from .bounds import MATH_CHARS
 from .choices import gold_letters, labels, letters
+from .distance import lcs, levenshtein
 from .extract import decimal, number, parse_decimal
 
 _WIDE = Context(prec=400, Emax=999999, Emin=-999999)   # quantize never overflows a float's range
@@ -138,16 +140,6 @@ def regression(answer: str, gold: Any, record: dict) -> float:
     return mra(got, _gold_number(gold))
 
 
-def _edit_distance(a: list[str], b: list[str]) -> int:
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
-
-
 def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
@@ -157,7 +149,7 @@ def wer(hypothesis: str, reference: str) -> float:
     ref, hyp = _nfc(reference).split(), _nfc(hypothesis).split()
     if not ref:
         return float(bool(hyp))
-    return _edit_distance(hyp, ref) / len(ref)
+    return levenshtein(hyp, ref) / len(ref)
 
 
 def ocr(answer: str, gold: Any, record: dict) -> float:
@@ -180,12 +172,8 @@ def _f1(overlap: int, a: int, b: int) -> float:
     return 2 * p * r / (p + r)
 
 
-def _ngrams(tokens: list[str], n: int) -> dict:
-    out: dict = {}
-    for i in range(len(tokens) - n + 1):
-        key = tuple(tokens[i:i + n])
-        out[key] = out.get(key, 0) + 1
-    return out
+def _ngrams(tokens: list[str], n: int) -> Counter:
+    return Counter(zip(*(tokens[i:] for i in range(n))))
 
 
 def rouge(prediction: str, reference: str) -> dict[str, float]:
@@ -194,14 +182,9 @@ def rouge(prediction: str, reference: str) -> dict[str, float]:
     scores = {}
     for n in (1, 2):
         pn, rn = _ngrams(p, n), _ngrams(r, n)
-        overlap = sum(min(c, rn.get(g, 0)) for g, c in pn.items())
-        scores[f"rouge{n}"] = _f1(overlap, max(1, sum(pn.values())), max(1, sum(rn.values())))
-    lcs = [0] * (len(r) + 1)
-    for x in p:
-        prev = 0
-        for j, y in enumerate(r, 1):
-            prev, lcs[j] = lcs[j], prev + 1 if x == y else max(lcs[j], lcs[j - 1])
-    scores["rougeL"] = _f1(lcs[-1], max(1, len(p)), max(1, len(r)))
+        overlap = sum((pn & rn).values())                   # clipped counts
+        scores[f"rouge{n}"] = _f1(overlap, max(1, pn.total()), max(1, rn.total()))
+    scores["rougeL"] = _f1(lcs(p, r), max(1, len(p)), max(1, len(r)))
     return scores
 
 
