@@ -37,11 +37,20 @@ def load_file(path: str) -> dict[str, Any]:
     except typer.BadParameter:
         raise
     except Exception as e:  # the parsers' errors have no common base class
-        raise typer.BadParameter(f"{path}: cannot parse: {e}", param_hint="--config") from None
+        raise typer.BadParameter(f"{path}: cannot parse: {_one_line(e)}",
+                                 param_hint="--config") from None
     if not isinstance(data, dict):
         raise typer.BadParameter(f"{path}: expected a mapping of option names to values",
                                  param_hint="--config")
     return data
+
+
+def _one_line(e: Exception) -> str:
+    """A parser's error on one line (YAML's spans several: the problem, a mark, a snippet)."""
+    mark, problem = getattr(e, "problem_mark", None), getattr(e, "problem", None)
+    if mark is not None and problem:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(e).split())
 
 
 def _command_names() -> set[str]:

@@ -10,9 +10,11 @@
 
 
 class RecordError(Exception):
-    """A record that cannot be read or used. `where` is `file:line` (or `file` alone)."""
+    """A record that cannot be read or used. `where` is `file:line` (or `file` alone); the
+    message is kept to one line (Arrow's and parsers' own messages may span several)."""
 
     def __init__(self, where: str, message: str):
+        message = " ".join(line.strip() for line in str(message).strip().splitlines())
         super().__init__(f"{where}: {message}")
         self.where, self.message = where, message
 

@@ -99,9 +99,10 @@ def format_turn(think: str, action: str, ops: list[Op] | None = None, answer: st
     head = f"<think>{think}</think>"
     if answer is not None:
         return f"{head} Action: Answer\n<answer>{answer}</answer>"
-    if dialect == "tool_call":
+    if dialect == "tool_call":    # "<" escaped: a label holding "</tool_call>" cannot end a call
         calls = "\n".join(
             "<tool_call>" + json.dumps({"name": "draw_bbox" if isinstance(op, Box) else "draw_line",
-                                        "arguments": op.to_dict()}) + "</tool_call>" for op in ops)
+                                        "arguments": op.to_dict()}).replace("<", "\\u003c")
+            + "</tool_call>" for op in ops)
         return f"{head} Action: {action}\n{calls}"
     return f"{head} Action: {action}\n```json\n{json.dumps([op.to_dict() for op in ops])}\n```"

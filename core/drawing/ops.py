@@ -87,8 +87,9 @@ def _index(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or \
             (isinstance(value, float) and not value.is_integer()):
         raise OpError("index must be a whole number (the image to draw on, from 1)")
-    if not 1 <= value <= 10_000:
-        raise OpError(f"index {value} is not an image number")
+    if not 1 <= value <= 10_000:   # (an integer of thousands of digits cannot be written out)
+        raise OpError(f"index {value if abs(value) < 10**20 else 'of that size'} is not an "
+                      "image number")
     return int(value)
 
 
@@ -106,7 +107,10 @@ def to_op(item: Any) -> Op | None:
     label = item.get("label", "")
     if not isinstance(label, (str, int, float)) or isinstance(label, bool):
         raise OpError("label must be text")
-    label = str(label)[:200]
+    try:
+        label = str(label)[:200]
+    except ValueError:          # an integer beyond Python's 4300-digit limit for str()
+        raise OpError("label must be text, not a number that long") from None
     if is_box:
         return Box(_index(item["index"]), _point(item["bbox_2d"], 4, "bbox_2d"), label)
     return Line(_index(item["index"]), _point(item.get("start_point_2d"), 2, "start_point_2d"),

@@ -45,6 +45,13 @@ def open_parquet(source, name: str) -> pq.ParquetFile:
     except (pa.ArrowException, OSError) as e:
         raise RecordError(name, f"not a readable Parquet file: {e}") from None
     check_schema(pf.schema_arrow, name)
+    try:                      # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
+        meta_ok = isinstance(thinkpipe_meta(pf.schema_arrow), (dict, type(None)))
+    except ValueError:
+        meta_ok = False
+    if not meta_ok:
+        raise RecordError(name, f"a damaged Parquet file: its {META_KEY!r} metadata is not a "
+                          "JSON object")
     return pf
 
 

@@ -123,8 +123,9 @@ def extract(output: str | None) -> Extraction:
     # every PHRASE names "answer"; in ASCII text re.I can match it no other way (only
     # non-ASCII letters such as ſ fold to ASCII ones), so a text without it needs no search
     phrases = PHRASE.findall(text) if not text.isascii() or "answer" in text.lower() else None
-    if phrases:
-        return Extraction(phrases[-1].strip().splitlines()[0].strip(), "phrase", cut_off)
+    if phrases:   # nothing after the phrase reads as an empty answer, as <answer></answer> does
+        first = phrases[-1].strip().splitlines()
+        return Extraction(first[0].strip() if first else "", "phrase", cut_off)
     stripped = text.strip()
     return Extraction(stripped or None, "full_text" if stripped else "none", cut_off)
 

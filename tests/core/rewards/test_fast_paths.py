@@ -44,7 +44,8 @@ def ref_extract(output):
         return b.strip(), "boxed", cut_off
     phrases = ex.PHRASE.findall(text)
     if phrases:
-        return phrases[-1].strip().splitlines()[0].strip(), "phrase", cut_off
+        first = phrases[-1].strip().splitlines()
+        return (first[0].strip() if first else ""), "phrase", cut_off
     stripped = text.strip()
     return stripped or None, "full_text" if stripped else "none", cut_off
 
@@ -183,8 +184,7 @@ SAMPLES = ["<think>x</think><answer> B </answer>", "y</think><answer>7</answer>"
 
 
 def _read(fn, text):
-    """What fn(text) gives, or the exception it raises (both paths must raise alike too:
-    "The answer is " with nothing after it raises IndexError in both, a known defect)."""
+    """What fn(text) gives, or the exception it raises (both paths must raise alike too)."""
     try:
         return tuple(fn(text))
     except Exception as e:  # noqa: BLE001
