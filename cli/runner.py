@@ -10,6 +10,15 @@
     73   an output that cannot be written (EX_CANTCREAT)
     130  interrupted (Ctrl-C); trainers save a resumable checkpoint first
 
+Full disks and closed pipes. A write the file system refuses (ENOSPC, EDQUOT, EFBIG, EROFS:
+`-o /dev/full`, `> /dev/full`) is exit 73 with one line; a file output is written under a
+temporary name that is removed, so the previous file stays (core/records/writer.py,
+core/train/files.py). A closed stdout (BrokenPipeError) ends a data tool with exit 0 and no
+message, stdout pointed at /dev/null so the exit's flush stays quiet. A trainer's metrics on
+stdout are the exception (core/train/metrics.py): a closed pipe drops them with one warning and
+training, checkpoints and trackers go on (exit 0); a full device is exit 73 at the first
+logged step.
+
 A command's body is options -> config -> tool, and the runner owns the rest:
 
     with guard("eval", verbose, quiet, progress_every):     # logging, progress, exit statuses

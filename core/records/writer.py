@@ -8,6 +8,7 @@ Hugging Face `datasets` save_to_disk folder, built under a temporary name the sa
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import stat
@@ -165,11 +166,14 @@ class RecordWriter:
             raise OutputError(f"{self.path or '<stdout>'}: cannot write: {e.strerror}") from None
 
     def abort(self) -> None:
-        """Drop a partial output file (stdout cannot be taken back)."""
+        """Drop a partial output file (stdout cannot be taken back). Closing flushes what is
+        still buffered, which fails again on a full disk: the temporary goes all the same."""
         if hasattr(self._sink, "abort"):
-            self._sink.abort()
+            with contextlib.suppress(OSError):
+                self._sink.abort()
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()
         if self._tmp is not None:
             try:
                 os.unlink(self._tmp)

@@ -1,8 +1,11 @@
 """Writing a trainer's single-file outputs so that a kill never leaves half a file."""
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -12,16 +15,47 @@ from thinkpipe.core.errors import OutputError
 
 def atomic(path: str, write: Callable[[str], None]) -> None:
     """write(a temporary name beside path), then rename it to path; OutputError naming path
-    (and no temporary left) when the disk refuses."""
-    tmp = f"{path}.tmp{os.getpid()}"
+    (and no temporary left) when the disk refuses. A path that exists and is not a regular file
+    (/dev/full, /dev/stdout, a named pipe) is copied into from a temporary file in $TMPDIR: a
+    rename would replace the node, and torch and safetensors report a device's errors badly."""
+    special = os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+    if special:
+        fd, tmp = tempfile.mkstemp(prefix="thinkpipe-", suffix="-" + os.path.basename(path))
+        os.close(fd)
+    else:
+        tmp = f"{path}.tmp{os.getpid()}"
     try:
         write(tmp)
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as e:   # torch.save reports a full disk as RuntimeError
+        if special:
+            with open(tmp, "rb") as src, open(path, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        else:
+            os.replace(tmp, path)
+    except BaseException as e:
+        # torch.save reports a full disk as RuntimeError, safetensors as SafetensorError
+        known = isinstance(e, (OSError, RuntimeError)) or type(e).__name__ == "SafetensorError"
+        reason = _reason(e, tmp) if known else ""
         if os.path.exists(tmp):
             os.remove(tmp)
-        reason = e.strerror if isinstance(e, OSError) else str(e).split("\n")[0]
+        if not known:
+            raise
         raise OutputError(f"{path}: cannot write: {reason}") from None
+    finally:
+        if special and os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _reason(e: BaseException, tmp: str) -> str:
+    """The one-line reason a write failed; torch's RuntimeError names no errno, so a file
+    system left with no free block says No space left on device."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    try:
+        if os.statvfs(os.path.dirname(os.path.abspath(tmp))).f_bavail == 0:
+            return os.strerror(errno.ENOSPC)
+    except OSError:
+        pass
+    return str(e).split("\n")[0]
 
 
 def check_writable(path: str) -> None:
