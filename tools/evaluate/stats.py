@@ -3,6 +3,8 @@
     wilson(k, n)          95% Wilson score interval of a proportion (0/1 scores): stays inside
                           [0, 1] and behaves at 0% and 100%, unlike mean +- 1.96 SE
     mean_ci(xs)           mean and 95% normal interval, mean +- 1.96 s / sqrt(n) (partial credit)
+    Moments               a line's scores as exact count, sum and sum of squares (constant
+                          memory); .interval() is Wilson for 0/1 scores, else mean_ci's, clipped
     mcnemar(b, c)         exact two-sided McNemar p: b items only A got right, c only B got right;
                           p = min(1, 2 P[X <= min(b, c)]), X ~ Binomial(b + c, 1/2)
     paired(a, b)          mean difference of paired scores with its 95% interval: for 0/1
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 Z = 1.959963984540054
 
@@ -39,15 +42,62 @@ def mean_ci(xs: list[float], z: float = Z) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def interval(xs: list[float]) -> tuple[float, float, float]:
-    """(mean, low, high) of scores in [0, 1]: Wilson for 0/1 scores, else the normal interval
-    clipped to [0, 1]."""
-    ones = xs.count(1.0)                # C-level passes: a run's lines hold every score
-    if xs and ones + xs.count(0.0) == len(xs):
-        k = ones                        # = int(sum(xs)) for 0/1 scores
-        return (k / len(xs), *wilson(k, len(xs)))
-    mean, lo, hi = mean_ci(xs)
-    return mean, (lo if math.isnan(lo) else max(0.0, lo)), (hi if math.isnan(hi) else min(1.0, hi))
+class Moments:
+    """The count, sum and sum of squares of a line's scores, in constant memory and exact: a
+    finite float is p / 2^k with k <= 1074, so sums are kept as integers in units of 2^-SHIFT
+    (squares 2^-2·SHIFT). Adding scores one at a time, or merging the moments of consecutive
+    slices (--workers), gives the same bits in any order; 0 and 1 are counted apart (most scores).
+        mean = S1 / n,   s^2 = (n S2 - S1^2) / (n (n - 1))   (exact, then rounded once)"""
+    SHIFT = 1100
+    __slots__ = ("ones", "zeros", "n_other", "s1", "s2", "nonfinite")
+
+    def __init__(self):
+        self.ones = self.zeros = self.n_other = self.s1 = self.s2 = self.nonfinite = 0
+
+    def add(self, x: float) -> None:
+        if x == 1.0:
+            self.ones += 1
+        elif x == 0.0:
+            self.zeros += 1
+        elif not math.isfinite(x):
+            self.nonfinite += 1
+        else:
+            p, q = x.as_integer_ratio()               # q = 2^k
+            k = q.bit_length() - 1
+            self.n_other += 1
+            self.s1 += p << (self.SHIFT - k)
+            self.s2 += (p * p) << (2 * (self.SHIFT - k))
+
+    def merge(self, other: "Moments") -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def __len__(self) -> int:
+        return self.ones + self.zeros + self.n_other + self.nonfinite
+
+    def interval(self) -> tuple[float, float, float]:
+        """(mean, low, high) of scores in [0, 1]: Wilson for 0/1 scores, else the normal
+        interval clipped to [0, 1]."""
+        n = len(self)
+        if n == 0 or self.nonfinite:
+            return (math.nan, math.nan, math.nan)
+        if self.n_other == 0:
+            return (self.ones / n, *wilson(self.ones, n))
+        s1 = Fraction(self.s1, 1 << self.SHIFT) + self.ones
+        s2 = Fraction(self.s2, 1 << (2 * self.SHIFT)) + self.ones
+        mean = float(s1 / n)
+        if n == 1:
+            return mean, math.nan, math.nan
+        half = Z * math.sqrt(float(max(n * s2 - s1 * s1, 0) / (n * (n - 1))) / n)
+        return mean, max(0.0, mean - half), min(1.0, mean + half)
+
+
+def interval(xs) -> tuple[float, float, float]:
+    """(mean, low, high) of a list of scores in [0, 1] (Moments.interval)."""
+    moments = Moments()
+    for x in xs:
+        moments.add(float(x))
+    return moments.interval()
 
 
 def mcnemar(b: int, c: int) -> float:

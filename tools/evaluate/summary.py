@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import heapq
 import math
-from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from thinkpipe.core.rewards import STATUSES
 
-from .stats import interval, mcnemar, paired
+from .stats import Moments, mcnemar, paired
 from .traces import RATES
 
 
@@ -28,28 +27,28 @@ WORST = 20              # lowest-scoring items the report lists
 class Line:
     group: str
     label: str
-    scores: array = field(default_factory=lambda: array("d"))   # compact: cheap to count,
-    # merge and send back from a worker (the same floats as a list would hold)
+    scores: Moments = field(default_factory=Moments)   # count, sum, sum of squares: O(1) memory
     statuses: dict[str, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
-    rates: dict[str, list[float]] = field(default_factory=dict)     # format, reflection: 0/1
+    rates: dict[str, Moments] = field(default_factory=dict)     # format, reflection: 0/1
 
     def as_dict(self) -> dict:
-        mean, lo, hi = interval(self.scores)
+        mean, lo, hi = self.scores.interval()
         clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
         out = {"group": self.group, "label": self.label, "n": sum(self.statuses.values()),
                "scored": len(self.scores), "mean": clean(mean), "ci_low": clean(lo),
                "ci_high": clean(hi), "statuses": dict(self.statuses)}
         if self.rates:
             out["rates"] = {name: dict(zip(("mean", "ci_low", "ci_high"),
-                                           map(clean, interval(values))))
+                                           map(clean, values.interval())))
                             for name, values in self.rates.items()}
         return out
 
 
 class Summary:
     """The lines of a run, built one scored record at a time (`add`), or from the partial
-    summaries of consecutive slices of the records (`merge`, for --workers): merging keeps every
-    score, rate and curve point in input order, so the intervals come out the same numbers."""
+    summaries of consecutive slices of the records (`merge`, for --workers). A line holds its
+    scores' exact moments (stats.Moments: constant memory, the same numbers however the slices
+    fall); curve points are kept in input order; only --baseline keeps a score per item id."""
 
     def __init__(self, group_by: tuple[str, ...] = (), macro: str | None = None,
                  keep_ids: bool = False):
@@ -124,9 +123,9 @@ class Summary:
         for line in self._lines_of(record):
             line.statuses[status] = line.statuses.get(status, 0) + 1
             if value is not None:
-                line.scores.append(value)
+                line.scores.add(value)
             for rate, v in rates:
-                line.rates.setdefault(rate, []).append(v)
+                line.rates.setdefault(rate, Moments()).add(v)
         if record.get("model"):
             self.models.add(str(record["model"]))
             fp = record.get("model_fingerprint")
@@ -195,9 +194,9 @@ class Summary:
                 continue
             for status, count in line.statuses.items():
                 mine.statuses[status] = mine.statuses.get(status, 0) + count
-            mine.scores.extend(line.scores)
+            mine.scores.merge(line.scores)
             for rate, values in line.rates.items():
-                mine.rates.setdefault(rate, []).extend(values)
+                mine.rates.setdefault(rate, Moments()).merge(values)
         self.models |= other.models
         self.fingerprints += [fp for fp in other.fingerprints if fp not in self.fingerprints]
         for score, rank, entry in other._worst:
