@@ -9,7 +9,9 @@ Two dialects map onto the same operations:
   tool_call  <tool_call>{"name": "draw_bbox"|"draw_line", "arguments": {...}}</tool_call>, one
              per operation, the arguments being the fields of a box or a line.
 
-`parse_turn` never raises: problems are listed in Turn.errors.
+`parse_turn` never raises: problems are listed in Turn.errors. A turn is read in time linear in
+its length, and at most MAX_BLOCKS drawing blocks or tool calls of it are parsed (a collapsing
+policy writing a megabyte of "```json" lines cost 0.9 s a turn); more is an error of the turn.
 """
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ from dataclasses import dataclass, field
 from ..tags import first_block
 from .ops import Box, Line, Op, OpError, parse_block, to_op, to_ops
 
+MAX_BLOCKS = 64        # drawing blocks (or tool calls) parsed in one turn
 ACTION = re.compile(r"</think>\s*Action:\s*([^\n]*)")
 FENCE = re.compile(r"^[ \t]*```json[ \t]*\r?$", re.M)
 CLOSE = re.compile(r"^[ \t]*```", re.M)
-TOOL_CALL = re.compile(r"<tool_call>(.*?)(?:</tool_call>|$)", re.S)
+OPEN_CALL, CLOSE_CALL = "<tool_call>", "</tool_call>"
 TOOLS = {"draw_bbox": "bbox", "draw_line": "line"}
 
 
@@ -38,16 +41,34 @@ class Turn:
 
 
 def _json_blocks(text: str) -> list[str]:
+    """The fenced blocks' contents, at most MAX_BLOCKS + 1 of them."""
     blocks, pos = [], 0
-    while m := FENCE.search(text, pos):
+    while len(blocks) <= MAX_BLOCKS and (m := FENCE.search(text, pos)):
         end = CLOSE.search(text, m.end())
         blocks.append(text[m.end():end.start() if end else len(text)])
         pos = end.end() if end else len(text)
     return blocks
 
 
+def _tool_calls(text: str) -> list[str]:
+    """What each <tool_call> holds, up to its </tool_call> or the end; at most MAX_BLOCKS + 1."""
+    calls, pos = [], 0
+    while len(calls) <= MAX_BLOCKS and (start := text.find(OPEN_CALL, pos)) >= 0:
+        start += len(OPEN_CALL)
+        end = text.find(CLOSE_CALL, start)
+        calls.append(text[start:end] if end >= 0 else text[start:])
+        pos = end + len(CLOSE_CALL) if end >= 0 else len(text)
+    return calls
+
+
+def _too_many(blocks: list, turn: Turn, what: str) -> list:
+    if len(blocks) > MAX_BLOCKS:
+        turn.errors.append(f"more than {MAX_BLOCKS} {what} in one turn; the rest are not read")
+    return blocks[:MAX_BLOCKS]
+
+
 def _vilasr_ops(text: str, turn: Turn) -> None:
-    for block in _json_blocks(text):
+    for block in _too_many(_json_blocks(text), turn, "drawing blocks"):
         try:
             ops, ignored = to_ops(parse_block(block))
             turn.ops += ops
@@ -57,7 +78,7 @@ def _vilasr_ops(text: str, turn: Turn) -> None:
 
 
 def _tool_call_ops(text: str, turn: Turn) -> None:
-    for raw in TOOL_CALL.findall(text):
+    for raw in _too_many(_tool_calls(text), turn, "tool calls"):
         try:
             call = parse_block(raw)
             if not isinstance(call, dict) or call.get("name") not in TOOLS:
@@ -80,7 +101,7 @@ def parse_turn(text: str, dialect: str = "auto") -> Turn:
     if not isinstance(text, str):
         return Turn(errors=["turn is not text"])
     if dialect == "auto":
-        dialect = "tool_call" if "<tool_call>" in text else "vilasr"
+        dialect = "tool_call" if OPEN_CALL in text else "vilasr"
     turn = Turn(dialect=dialect)
     if (think := first_block(text, "<think>", "</think>")) is not None:   # linear: core/tags.py
         turn.think = think.strip()

@@ -75,3 +75,17 @@ def test_format_then_parse_round_trips(dialect):
 
 def test_non_text_input():
     assert parse_turn(None).errors
+
+
+def test_at_most_max_blocks_are_parsed_in_a_turn():
+    from thinkpipe.core.drawing.dialect import MAX_BLOCKS
+    box = '{"index": 1, "bbox_2d": [0, 0, 2, 2], "label": "a"}'
+    fenced = "<think>t</think> Action: Object Mapper\n" + f"```json\n[{box}]\n```\n" * (MAX_BLOCKS + 5)
+    turn = parse_turn(fenced, "vilasr")
+    assert len(turn.ops) == MAX_BLOCKS and any("more than" in e for e in turn.errors)
+    calls = '<tool_call>{"name": "draw_bbox", "arguments": ' + box + "}</tool_call>"
+    turn = parse_turn("<think>t</think> Action: draw\n" + calls * (MAX_BLOCKS + 1), "tool_call")
+    assert len(turn.ops) == MAX_BLOCKS and any("more than" in e for e in turn.errors)
+    assert parse_turn(calls * MAX_BLOCKS, "tool_call").errors == []
+    unclosed = parse_turn("<tool_call>" + calls.removeprefix("<tool_call>").removesuffix("</tool_call>"))
+    assert len(unclosed.ops) == 1 and unclosed.dialect == "tool_call"
