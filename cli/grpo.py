@@ -129,6 +129,12 @@ def grpo(
         help="Reward (repeatable): a built-in name, module:function or an http(s) URL.")] = None,
     reward_weights: Annotated[Optional[str], typer.Option("--reward-weights", metavar="W,W,...",
                                                           rich_help_panel=REWARD)] = None,
+    reward_concurrency: Annotated[int, typer.Option(
+        "--reward-concurrency", min=1, metavar="N", rich_help_panel=REWARD,
+        help="Completions scored at once (threads), so a reward URL's calls for a batch overlap; "
+             "module:function rewards must be thread-safe above 1. An endpoint still failing "
+             "after its retries stops the run with a checkpoint of the last completed step "
+             "(exit 69).")] = 8,
     tools: Annotated[Tools, typer.Option("--tools", rich_help_panel=GEN,
                                          help="draw: multi-turn drawing trajectories (VILASR).")] = Tools.none,
     max_completion_length: Annotated[int, typer.Option("--max-completion-length", min=1, rich_help_panel=GEN,
@@ -226,7 +232,8 @@ def grpo(
             weights = tuple(float(w) for w in reward_weights.split(",")) if reward_weights else None
             cfg = GRPOConfig(
                 model=model, num_generations=num_generations, rewards=tuple(reward or ("accuracy",)),
-                reward_weights=weights, scale_rewards=scale_rewards.value, epsilon=epsilon,
+                reward_weights=weights, reward_concurrency=reward_concurrency,
+                scale_rewards=scale_rewards.value, epsilon=epsilon,
                 epsilon_high=epsilon_high, num_iterations=num_iterations, beta=beta,
                 loss_type=loss_type.value, mask_truncated=mask_truncated,
                 filter_groups=filter_groups, max_filter_rounds=max_filter_rounds,

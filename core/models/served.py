@@ -7,9 +7,10 @@ the hosted APIs all speak it).
 
 Messages are DESIGN.md chat turns: image parts go as base64 `data:` URLs (`image_url`), audio
 parts as `input_audio` (base64 WAV). Each request has a timeout and is retried with exponential
-back-off (0.5 s, 1 s, 2 s, ... at most 8 s) on a connection error, a timeout, a 429 or 5xx
-status, or a reply that is not the chat-completion JSON; after the last try a ServiceError
-(exit 69) says what failed. The key comes from OPENAI_API_KEY when it is set.
+back-off and jitter (core/backoff.py: 0.25-0.5 s, 0.5-1 s, 1-2 s, ... at most 8 s) on a
+connection error, a timeout, a 408, 429 or 5xx status, a body cut short, or a reply that is not
+the chat-completion JSON; after the last try a ServiceError (exit 69) names the URL and what
+failed. The key comes from OPENAI_API_KEY when it is set.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from ..backoff import TRANSIENT, delay
 from ..errors import ServiceError
 from ..records import media
 
@@ -62,11 +64,15 @@ def wire_messages(messages: list[dict]) -> list[dict]:
 
 
 class ChatEndpoint:
+    """`retries` tries at most, each within `timeout` seconds, with delay(attempt, backoff)
+    seconds between them (core/backoff.py)."""
+
     def __init__(self, url: str, model: str | None = None, timeout: float = 120.0,
-                 retries: int = 4):
+                 retries: int = 4, backoff: float = 0.5):
         base = url.rstrip("/")
         self.url = base if base.endswith("/chat/completions") else base + "/chat/completions"
         self.model, self.timeout, self.retries = model, timeout, max(1, retries)
+        self.backoff = backoff
 
     def _post(self, body: bytes) -> dict:
         headers = {"Content-Type": "application/json"}
@@ -90,12 +96,12 @@ class ChatEndpoint:
                 error = f"HTTP {e.code}"
                 if e.code not in (408, 429) and e.code < 500:
                     break                                   # a 4xx other than these: no retry
-            except (urllib.error.URLError, TimeoutError, OSError) as e:
+            except TRANSIENT as e:
                 error = f"{type(e).__name__}: {getattr(e, 'reason', e)}"
             except (ValueError, KeyError, IndexError, TypeError) as e:
                 error = f"a reply that is not a chat completion ({type(e).__name__})"
             if attempt < self.retries - 1:
-                time.sleep(min(8.0, 0.5 * 2 ** attempt))
+                time.sleep(delay(attempt, self.backoff))
         raise ServiceError(f"{self.url}: {error} after {self.retries} tries")
 
     def complete(self, messages: list[dict], sampling, seed: int | None = None) -> Reply:

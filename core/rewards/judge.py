@@ -7,7 +7,10 @@
 
 The judge is asked only when rules cannot read an answer. Its prompt gives the question, the
 reference answer and the response, and asks for a single digit. Replies other than 0 or 1 are
-retried (temperature 0, 0.5, 1.0 for local models and endpoints). Verdicts are cached in
+retried (temperature 0, 0.5, 1.0 for local models and endpoints). An endpoint that cannot be
+reached — refused, too slow (`timeout`), HTTP errors, a body cut short or not JSON, through
+`retries` tries with jittered back-off (core/models/served.py) — is a ServiceError (exit 69)
+naming the judge: a verdict never given is not a verdict of wrong. Verdicts are cached in
 `<cache>/judge-<hash of judge>.jsonl`, keyed by (judge, question, reference, response), so
 re-running an evaluation asks nothing twice; a failed verdict is not cached.
 """
@@ -18,7 +21,7 @@ import json
 import os
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import ServiceError, UsageError
 from ..plugins import load_function, spec_kind
 
 PROMPT = """You are grading a model's answer against a reference answer.
@@ -43,8 +46,12 @@ def _verdict(text: Any) -> float | None:
 
 
 class Judge:
-    def __init__(self, target: str, model: str | None = None, cache_dir: str | None = None):
+    """`timeout`, `retries` and `backoff` are those of an endpoint judge's ChatEndpoint."""
+
+    def __init__(self, target: str, model: str | None = None, cache_dir: str | None = None,
+                 timeout: float = 60.0, retries: int = 3, backoff: float = 0.5):
         self.target, self.model = target, model
+        self._endpoint_options = {"timeout": timeout, "retries": retries, "backoff": backoff}
         self.name = target if model is None else f"{target}#{model}"
         self.calls = 0
         digest = hashlib.sha256(self.name.encode()).hexdigest()[:16]
@@ -110,7 +117,10 @@ class Judge:
         from ..models import Sampling
         from ..models.served import ChatEndpoint
         if getattr(self, "_client", None) is None:
-            self._client = ChatEndpoint(self.target, self.model, timeout=60, retries=3)
-        reply = self._client.complete([{"role": "user", "content": prompt}],
-                                      Sampling(temperature=temperature, max_new_tokens=4))
+            self._client = ChatEndpoint(self.target, self.model, **self._endpoint_options)
+        try:
+            reply = self._client.complete([{"role": "user", "content": prompt}],
+                                          Sampling(temperature=temperature, max_new_tokens=4))
+        except ServiceError as e:
+            raise ServiceError(f"judge {e}") from None
         return reply.text

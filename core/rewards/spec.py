@@ -9,19 +9,24 @@
     module:function a Python function given the whole record; returns a float, a dict of named
                     float components, or None (the sample is skipped)
     http(s)://...   POST {"record": ...} as JSON; the reply is a number, {"reward": x},
-                    {"rewards": {...}} or null; 30 s timeout, 3 tries with backoff; inline media
-                    bytes are sent as their paths only
+                    {"rewards": {...}} or null; inline media bytes are sent as their paths only.
+                    30 s timeout and 3 tries, with jittered exponential back-off between them
+                    (core/backoff.py) on a refused connection, a timeout, an HTTP error, a body
+                    cut short or one that is not JSON; then a ServiceError (exit 69) names the
+                    URL. A JSON reply of another shape is a ServiceError at once.
 
-load_reward(spec) returns a function record -> {component: float} or None.
+load_reward(spec) returns a function record -> {component: float} or None; an endpoint's has
+`remote = True`: only those are safe to call from threads (math-verify's timer is a SIGALRM,
+which off the main thread fails, so a math answer would score 0).
 """
 from __future__ import annotations
 
 import json
 import time
-import urllib.error
 import urllib.request
 from typing import Any, Callable
 
+from ..backoff import TRANSIENT, delay
 from ..errors import ServiceError, UsageError
 from ..plugins import load_function
 from .compat import vilasr_accuracy
@@ -82,7 +87,9 @@ def _without_bytes(value: Any) -> Any:
     return value
 
 
-def _http(url: str, timeout: float = 30.0, tries: int = 3) -> RewardFn:
+def http_reward(url: str, timeout: float = 30.0, tries: int = 3, backoff: float = 0.5) -> RewardFn:
+    """The reward function of an http(s) spec: `tries` POSTs at most, each within `timeout`
+    seconds, with delay(attempt, backoff) between them."""
     def call(record: dict) -> dict[str, float] | None:
         body = json.dumps({"record": _without_bytes(record)}, default=str).encode()
         error = None
@@ -93,9 +100,10 @@ def _http(url: str, timeout: float = 30.0, tries: int = 3) -> RewardFn:
                 with urllib.request.urlopen(request, timeout=timeout) as response:
                     reply = json.loads(response.read() or b"null")
                 break
-            except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:
-                error = e
-                time.sleep(min(8.0, 0.5 * 2 ** attempt))
+            except (*TRANSIENT, ValueError) as e:
+                error = f"{type(e).__name__}: {e}"
+                if attempt < tries - 1:
+                    time.sleep(delay(attempt, backoff))
         else:
             raise ServiceError(f"reward endpoint {url} failed {tries} times: {error}")
         if isinstance(reply, dict) and "rewards" in reply:
@@ -106,6 +114,7 @@ def _http(url: str, timeout: float = 30.0, tries: int = 3) -> RewardFn:
             return _normalise("http", reply)
         except TypeError:
             raise ServiceError(f"reward endpoint {url} replied {str(reply)[:80]!r}") from None
+    call.remote = True        # what a caller may run in threads (tools/grpo/collect.py)
     return call
 
 
@@ -115,11 +124,11 @@ def load_reward(spec: str) -> RewardFn:
         fn = BUILTINS[spec]
         return lambda record: {spec: fn(record)}
     if spec.startswith(("http://", "https://")):
-        return _http(spec)
+        return http_reward(spec)
     if ":" in spec:
         return _python(spec)
     raise UsageError(f"unknown reward {spec!r}: use one of {', '.join(BUILTINS)}, "
                      "module:function or an http(s):// URL")
 
 
-__all__ = ["load_reward", "BUILTINS", "NEEDS_ANSWER", "RewardFn", "NotScorable"]
+__all__ = ["load_reward", "http_reward", "BUILTINS", "NEEDS_ANSWER", "RewardFn", "NotScorable"]

@@ -18,7 +18,8 @@ paper's own prompt; pass `rubric=` to use other wording.
 Paper vs released code (verl/workers/reward/custom.py): the paper describes the TRM; the code
 POSTs to a vLLM server with temperature 0, a 60 s timeout and 10 retries (linear back-off) and
 scores 0 on failure. We do the same (temperature 0, seed 0, 60 s) except that retries default to
-3, with ChatEndpoint's exponential back-off (0.5 s, 1 s, 2 s, ... at most 8 s).
+3, with ChatEndpoint's jittered exponential back-off (core/backoff.py: 0.25-0.5 s, 0.5-1 s, ...
+at most 8 s).
 
 Failures never stop training: an unparseable reply, a ServiceError after the last retry (an
 endpoint down or answering nonsense), an exception in a plugin, an unreadable image, or NaN all

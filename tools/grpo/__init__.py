@@ -7,6 +7,9 @@ steps (asymmetric with --epsilon-high, μ of them per rollout batch with --num-i
 optional k3 KL penalty to a frozen reference (--beta; 0 skips loading it), aggregated as GRPO
 (per-sequence mean), DAPO (token mean over the batch) or Dr. GRPO (constant normaliser).
 DAPO's dynamic sampling (--filter-groups) drops groups whose rewards all tie and samples more.
+A rollout batch's completions are scored --reward-concurrency at a time; a reward that cannot be
+computed (a ServiceError: an endpoint still failing after its retries) stops the run before the
+step trains, with a checkpoint of the last completed step, exit 69.
 Maths: losses.py; the loop, phase by phase: trainer.py; rollout collection and dynamic
 sampling: collect.py; generation: sampler.py (an interface a vLLM sampler can implement);
 metrics rows: metrics.py; --rollouts: rollouts.py. Rollouts decode with --decoder (DECODER,
@@ -55,6 +58,7 @@ class GRPOConfig:
     num_generations    G, completions per prompt
     rewards            reward specs (built-in, module:function, URL), summed with...
     reward_weights     ...these weights (default 1 each)
+    reward_concurrency completions scored at once (threads: a reward endpoint's calls overlap)
     scale_rewards      group | batch | none: the std dividing the advantages
     advantage_eps      added to that std
     epsilon            lower clip (and upper, unless epsilon_high)
@@ -78,6 +82,7 @@ class GRPOConfig:
     num_generations: int = 8
     rewards: tuple[str, ...] = ("accuracy",)
     reward_weights: tuple[float, ...] | None = None
+    reward_concurrency: int = 8
     scale_rewards: str = "group"
     advantage_eps: float = 1e-4
     epsilon: float = 0.2
@@ -108,6 +113,8 @@ class GRPOConfig:
                             f"{len(self.rewards)} --reward specs")
         if self.num_iterations < 1:
             problems.append("--num-iterations must be at least 1")
+        if self.reward_concurrency < 1:
+            problems.append("--reward-concurrency must be at least 1")
         if self.rollouts_path:
             from thinkpipe.core.records import resolve_format
             resolve_format(self.rollouts_path, None)      # UsageError for x.csv, before loading

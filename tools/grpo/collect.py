@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
 import torch
@@ -86,20 +87,52 @@ class PromptStream:
         return out
 
 
-def score(completions: list[Completion], record_of: dict, reward_fns, weights) -> None:
-    """Weighted sum of the reward specs; a spec returning None leaves the sample unrewarded."""
-    for c in completions:
-        view = {k: v for k, v in record_of[c.prompt_id].items() if k not in ("response", "responses")}
-        view["messages"] = c.traj.messages
-        view["finish_reason"] = c.traj.reason     # a cut-off completion scores as truncated
+def _view(c: Completion, record: dict) -> dict:
+    """What the reward specs see of a completion: its record, its messages, how it ended."""
+    view = {k: v for k, v in record.items() if k not in ("response", "responses")}
+    view["messages"] = c.traj.messages
+    view["finish_reason"] = c.traj.reason     # a cut-off completion scores as truncated
+    return view
+
+
+def _concurrently(fn, items: list, concurrency: int) -> list:
+    """[fn(x) for x in items], `concurrency` at a time in threads. The first failure (a
+    ServiceError after its retries) cancels the calls not yet started and is raised once the
+    running ones end."""
+    if concurrency <= 1 or len(items) <= 1:
+        return [fn(x) for x in items]
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(items)), thread_name_prefix="reward")
+    try:
+        return list(pool.map(fn, items))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def score(completions: list[Completion], record_of: dict, reward_fns, weights,
+          concurrency: int = 1) -> None:
+    """Weighted sum of the reward specs; a spec returning None leaves the sample unrewarded.
+    The calls of endpoint specs (`remote`) for the whole batch go out `concurrency` at a time;
+    in-process specs run in this thread (math-verify's timer works only on the main thread).
+    An exception from any call stops the batch: no step trains on partial rewards."""
+    views = [_view(c, record_of[c.prompt_id]) for c in completions]
+    parts = [[None] * len(reward_fns) for _ in completions]    # [completion][spec]
+    remote = [k for k, fn in enumerate(reward_fns) if getattr(fn, "remote", False)]
+    for k, fn in enumerate(reward_fns):
+        if k not in remote:
+            for i, view in enumerate(views):
+                parts[i][k] = fn(view)
+    jobs = [(i, k) for k in remote for i in range(len(views))]
+    for (i, k), result in zip(jobs, _concurrently(lambda job: reward_fns[job[1]](views[job[0]]),
+                                                  jobs, concurrency)):
+        parts[i][k] = result
+    for c, results in zip(completions, parts):
         total = 0.0
-        for fn, w in zip(reward_fns, weights):
-            parts = fn(view)
-            if parts is None:
+        for result, w in zip(results, weights):
+            if result is None:
                 c.reward = None
                 break
-            c.rewards.update(parts)
-            total += w * sum(parts.values())
+            c.rewards.update(result)
+            total += w * sum(result.values())
         else:
             c.reward = total
 
@@ -141,7 +174,8 @@ def shuffled_prompts(cfg, record: dict, epoch: int, idx: int) -> list[tuple[list
 class Collector:
     """Phases 1-2 of a step for one rank.
 
-    cfg        the GRPOConfig (num_generations, filter_groups, max_filter_rounds, seed)
+    cfg        the GRPOConfig (num_generations, filter_groups, max_filter_rounds, seed,
+               reward_concurrency)
     sampler    generates trajectories (sampler.py)
     stream     the PromptStream
     record_of  prompt id -> its record (for the rewards)
@@ -177,7 +211,7 @@ class Collector:
         trajs = self.sampler.generate(prompts, seeds)
         comps = [Completion(pid, 0, k, t, n, permutation=perm)
                  for (pid, n, k, perm), t in zip(owners, trajs) if pid is not None]
-        score(comps, self.record_of, self.reward_fns, self.weights)
+        score(comps, self.record_of, self.reward_fns, self.weights, self.cfg.reward_concurrency)
         groups = []
         for c in comps:
             if c.permutation is not None:

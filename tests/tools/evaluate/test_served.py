@@ -85,7 +85,7 @@ def test_a_server_error_is_retried_with_back_off(cli, server):
     srv = server(reply)
     r = cli(["thinkpipe", "eval", "--model", srv.url, "--no-reuse", "-q"], DATA[:DATA.index(b"\n") + 1])
     assert r.rc == 0 and _lines(r)[0]["status"] == "correct" and len(calls) == 2
-    assert calls[1] - calls[0] >= 0.4                     # the first back-off is 0.5 s
+    assert calls[1] - calls[0] >= 0.24          # the first back-off: 0.25-0.5 s (core/backoff.py)
 
 
 def test_the_cache_answers_a_rerun_and_resumes_a_failed_one(cli, server, tmp_path):
