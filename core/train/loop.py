@@ -133,6 +133,9 @@ class Trainer:
     def _resume(self) -> None:
         if not self.cfg.resume:
             return
+        if self.info.is_main:            # what a killed save left (checkpoint.py's protocol)
+            checkpoint.clean(self.cfg.output_dir)
+        dist.barrier()
         path = checkpoint.latest(self.cfg.output_dir) if self.cfg.resume == "auto" \
             else self.cfg.resume
         if path is None:
@@ -146,9 +149,10 @@ class Trainer:
         self.finished = self.state.step >= self.total_steps
         if self.finished:
             log.warning("the checkpoint is at step %d, at or past this run's %d steps: nothing "
-                        "to train, the model in %s is left as it is (raise --max-steps or "
+                        "to train, the model in %s is %s (raise --max-steps or "
                         "--num-train-epochs to train on)", self.state.step, self.total_steps,
-                        self.cfg.output_dir)
+                        self.cfg.output_dir, "written again from it" if self.cfg.resume ==
+                        "auto" else "left as it is")
 
     def _install_signals(self) -> None:
         def on_signal(signum, frame):
@@ -200,9 +204,11 @@ class Trainer:
             self.save()
 
     def save_model(self, path: str, processor=None) -> None:
-        """The trained model as an HF folder (gathered from every rank), with its processor;
-        nothing when the run resumed with nothing left to train (the old model stays)."""
-        if self.finished:
+        """The trained model as an HF folder (gathered from every rank), with its processor.
+        A run resumed with nothing left to train writes it again after --resume auto (the
+        latest checkpoint holds the final weights, and a kill during the final save may have
+        left the folder half written) and leaves the old model after --resume PATH."""
+        if self.finished and self.cfg.resume != "auto":
             return
         state = self.engine.full_state_dict()
         if self.info.is_main:

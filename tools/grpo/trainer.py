@@ -13,18 +13,21 @@ is one batch, in the order its phases run:
      its loss type (losses.LOSSES), and a metrics row per step (metrics.py).
 Checkpoints fall between batches. Prompts come in a per-epoch permutation whose position lives
 in the checkpoint, and sample seeds derive from (seed, epoch, prompt, sample), so a resumed run
-continues with the same rollouts.
+continues with the same rollouts. A batch whose rewards cannot be computed (a ServiceError from
+phase 1) is never trained on: the run saves the last completed step, with the prompt position
+from before that batch, and stops (exit 69).
 """
 from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from dataclasses import asdict
 
 import torch
 
-from thinkpipe.core.errors import UsageError
+from thinkpipe.core.errors import ServiceError, UsageError
 from thinkpipe.core.records import resolve_format
 from thinkpipe.core.train import Trainer, check_output_dir, dist
 
@@ -66,12 +69,14 @@ def train(items, config, policy, local_rank=None, sampler=None):
     run = GRPORun(config, items, policy, local_rank, sampler)
     trainer = run.trainer
     try:
-        if trainer.finished:
-            return trainer.state
         while trainer.state.step < trainer.total_steps:
-            start = trainer.state.step
-            for row in run.steps(trainer.total_steps - start):
-                trainer.log(row)
+            start, position = trainer.state.step, (trainer.state.epoch, trainer.state.micro)
+            try:
+                for row in run.steps(trainer.total_steps - start):
+                    trainer.log(row)
+            except ServiceError:
+                _stop_unscored(trainer, position)
+                raise
             trainer.maybe_save(since=start)
         if trainer._last_saved != trainer.state.step:
             trainer.save()
@@ -80,6 +85,21 @@ def train(items, config, policy, local_rank=None, sampler=None):
         run.close()
         trainer.close()
     return trainer.state
+
+
+def _stop_unscored(trainer, position: tuple[int, int]) -> None:
+    """A rollout batch could not be scored: put the prompt position back to where that batch
+    began and save the last completed step (unless saved already), so --resume regenerates the
+    batch; nothing of it was trained on."""
+    state = trainer.state
+    state.epoch, state.micro = position
+    if state.step == 0:
+        log.warning("the first step could not be scored: stopped with no step to save")
+        return
+    path = trainer.save() if trainer._last_saved != state.step else \
+        os.path.join(trainer.cfg.output_dir, f"checkpoint-{state.step}")
+    log.warning("step %d could not be scored: stopped at step %d; resume with --resume "
+                "(checkpoint %s)", state.step + 1, state.step, path)
 
 
 class GRPORun:
