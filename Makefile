@@ -48,6 +48,8 @@ bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/generation.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/synth_draw.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/eval.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/hostile.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/memory.py --clean
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/sft.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/grpo.py
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/grpo_variants.py

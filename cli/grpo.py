@@ -131,8 +131,8 @@ def grpo(
                                                           rich_help_panel=REWARD)] = None,
     reward_concurrency: Annotated[int, typer.Option(
         "--reward-concurrency", min=1, metavar="N", rich_help_panel=REWARD,
-        help="Completions scored at once (threads), so a reward URL's calls for a batch overlap; "
-             "module:function rewards must be thread-safe above 1. An endpoint still failing "
+        help="Reward URL calls in flight at once, so a batch's calls overlap (built-in and "
+             "module:function rewards run one at a time). An endpoint still failing "
              "after its retries stops the run with a checkpoint of the last completed step "
              "(exit 69).")] = 8,
     tools: Annotated[Tools, typer.Option("--tools", rich_help_panel=GEN,

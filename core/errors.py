@@ -32,7 +32,8 @@ class UsageError(Exception):
 
 
 class ServiceError(Exception):
-    """A remote service (reward endpoint, judge) that cannot be reached or answers nonsense."""
+    """A remote service (reward endpoint, judge, served model) that cannot be reached or answers
+    nonsense, after its retries (core/backoff.py): exit 69, the message naming the endpoint."""
 
 
 class RunFailed(Exception):
