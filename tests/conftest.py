@@ -58,6 +58,21 @@ def server():
         s.close()
 
 
+@pytest.fixture
+def flaky():
+    """Start misbehaving servers (tests/flaky_server.py): flaky(body, script, **kw) ->
+    FlakyServer, closed after."""
+    from .flaky_server import FlakyServer
+    made = []
+
+    def start(body, script=("ok",), **kw):
+        made.append(FlakyServer(body, script, **kw))
+        return made[-1]
+    yield start
+    for s in made:
+        s.close()
+
+
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
     """Tiny qwen2-vl and llama folders, built once per test session."""

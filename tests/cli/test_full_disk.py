@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from ..conftest import BIN, CACHE
+from ..tmpfs import mounted
 
 ENV = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", ""), "NO_COLOR": "1",
        "XDG_CACHE_HOME": CACHE}
@@ -102,17 +103,9 @@ def test_training_and_model_tools_on_a_full_device_are_exit_73(name, mode, slow_
 
 @pytest.fixture
 def full_fs(tmp_path):
-    """A 64 KiB tmpfs; skipped where mounting is not permitted (not root, no CAP_SYS_ADMIN)."""
-    root = tmp_path / "fs"
-    root.mkdir()
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(root)],
-                       capture_output=True, text=True)
-    if p.returncode:
-        pytest.skip(f"cannot mount a small tmpfs here: {p.stderr.strip() or p.returncode}")
-    try:
+    """A 64 KiB tmpfs."""
+    with mounted(tmp_path / "fs", "64k") as root:
         yield root
-    finally:
-        subprocess.run(["umount", str(root)], check=False)
 
 
 def _fill(root, leave: int = 0):

@@ -26,14 +26,11 @@ from safetensors.torch import load_file
 
 from thinkpipe.core.train import checkpoint
 
+from ..tmpfs import mounted
+from ..tools.grpo.test_grpo_runs import ENV, REWARD   # a launch's environment; a letter reward
+
 pytestmark = pytest.mark.slow   # real training runs, each a few seconds
 BIN = os.path.dirname(sys.executable)
-ENV = {k: v for k, v in os.environ.items()
-       if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
-REWARD = '''def reward(record):
-    turns = [m["content"] for m in record["messages"] if m["role"] == "assistant"]
-    return float(record["answer"] in (turns[-1] if turns else ""))
-'''
 
 
 class Launch:
@@ -184,16 +181,9 @@ def test_killed_runs_resume_with_the_uninterrupted_losses(runs):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 4 MiB tmpfs (the kernel's own ENOSPC): one checkpoint of the tiny model fits, not
-    two. Skipped where mount is not permitted (CI's container runs as root)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=True)
+    """A 4 MiB tmpfs (the kernel's own ENOSPC): one checkpoint of the tiny model fits, not two."""
+    with mounted(tmp_path / "disk", "4m") as disk:
+        yield disk
 
 
 def test_a_full_disk_at_a_save_exits_73_and_keeps_the_previous_checkpoint(runs, small_disk):

@@ -14,25 +14,13 @@ from thinkpipe.core.errors import ServiceError
 from thinkpipe.core.models import Sampling
 from thinkpipe.core.models.served import ChatEndpoint
 
-from ...flaky_server import FlakyServer, chat_body, fail_after, refused_url
+from ...flaky_server import chat_body, fail_after, refused_url
 
 SAMPLING = Sampling(temperature=0.0, max_new_tokens=8)
 MESSAGES = [{"role": "user", "content": "Say A."}]
 ITEMS = [{"id": f"q{i}", "question": "Which?", "options": ["x", "y"], "answer": "A"}
          for i in range(3)]
 DATA = "".join(json.dumps(r) + "\n" for r in ITEMS).encode()
-
-
-@pytest.fixture
-def flaky():
-    made = []
-
-    def start(body, script=("ok",), **kw):
-        made.append(FlakyServer(body, script, **kw))
-        return made[-1]
-    yield start
-    for s in made:
-        s.close()
 
 
 def test_a_served_model_answers_after_500s(flaky):

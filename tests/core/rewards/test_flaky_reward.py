@@ -17,23 +17,11 @@ from thinkpipe.core.errors import ServiceError
 from thinkpipe.core.rewards import Judge, score_record
 from thinkpipe.core.rewards.spec import http_reward
 
-from ...flaky_server import FlakyServer, chat_body, refused_url
+from ...flaky_server import chat_body, refused_url
 
 FAST = {"timeout": 0.3, "backoff": 0.01}         # tries within 0.3 s, waits of 5-10 ms
 UNREADABLE = {"id": "u", "question": "How many?", "question_type": "numerical", "answer": "3",
               "response": "three, I think"}      # rules read no number: the judge is asked
-
-
-@pytest.fixture
-def flaky():
-    made = []
-
-    def start(body, script=("ok",), **kw):
-        made.append(FlakyServer(body, script, **kw))
-        return made[-1]
-    yield start
-    for s in made:
-        s.close()
 
 
 def _url(flaky, body, mode):

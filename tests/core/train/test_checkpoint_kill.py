@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import traceback
 
 import pytest
@@ -22,6 +21,8 @@ import torch
 from thinkpipe.core.errors import OutputError
 from thinkpipe.core.train import checkpoint
 from thinkpipe.core.train.dist import DistInfo
+
+from ...tmpfs import mounted
 
 INFO = DistInfo(0, 1, 0, torch.device("cpu"))
 # (step, engine value) of the child's saves; the last re-saves step 3 with other weights
@@ -164,16 +165,9 @@ def test_leftovers_of_a_killed_save_are_ignored_and_tidied(tmp_path):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 1 MiB tmpfs (a real ENOSPC), unmounted after."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {p.stderr.strip()}")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=True)   # lazy: torch.save's failed
-    # zip writer may still hold its file open until collected
+    """A 1 MiB tmpfs (a real ENOSPC)."""
+    with mounted(tmp_path / "disk", "1m") as disk:
+        yield disk
 
 
 def test_a_full_disk_keeps_the_previous_checkpoint(small_disk):
