@@ -45,13 +45,6 @@ def open_parquet(source, name: str) -> pq.ParquetFile:
     except (pa.ArrowException, OSError) as e:
         raise RecordError(name, f"not a readable Parquet file: {e}") from None
     check_schema(pf.schema_arrow, name)
-    try:                      # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
-        meta_ok = isinstance(thinkpipe_meta(pf.schema_arrow), (dict, type(None)))
-    except ValueError:
-        meta_ok = False
-    if not meta_ok:
-        raise RecordError(name, f"a damaged Parquet file: its {META_KEY!r} metadata is not a "
-                          "JSON object")
     return pf
 
 
@@ -80,12 +73,20 @@ def iter_parquet_chunks(source, name: str, pos: list) -> Iterator:
 
 
 def check_schema(schema: pa.Schema, name: str) -> None:
-    """RecordError when a column has a type no record can hold (durations, intervals)."""
+    """RecordError when a column has a type no record can hold (durations, intervals), or when
+    the `thinkpipe` metadata is damaged (every reader of a table checks here first)."""
     for field in schema:
         if (bad := _unrepresentable(field.type)) is not None:
             raise RecordError(name, f"column {field.name!r} is {field.type}: a record cannot hold "
                               f"{bad} values (JSON has no such type); cast the column to a number "
                               "or a string first")
+    try:                      # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
+        meta_ok = isinstance(thinkpipe_meta(schema), (dict, type(None)))
+    except ValueError:
+        meta_ok = False
+    if not meta_ok:
+        raise RecordError(name, f"a damaged Parquet file: its {META_KEY!r} metadata is not a "
+                          "JSON object")
 
 
 def thinkpipe_meta(schema: pa.Schema) -> dict | None:

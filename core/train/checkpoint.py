@@ -25,7 +25,6 @@ the previous checkpoints and raises OutputError (exit 73) on every rank.
 """
 from __future__ import annotations
 
-import errno
 import json
 import os
 import random
@@ -39,6 +38,7 @@ import torch
 
 from ..errors import OutputError
 from .dist import DistInfo, all_reduce_sum
+from .files import write_failure
 
 STATE_FILE = "trainer_state.json"
 _NAME = re.compile(r"^checkpoint-(\d+)$")
@@ -141,22 +141,14 @@ def _sync_tree(root: str) -> None:
 
 
 def _write_error(e: BaseException, folder: str) -> str | None:
-    """The reason when e is the disk refusing a write, else None. torch.save reports a full disk
-    as a RuntimeError of its zip writer ("unexpected pos ..."): then a disk with no room left
-    is named as ENOSPC would be."""
+    """The reason when e is the disk refusing a write (files.write_failure), else None: an
+    OSError, or the RuntimeError torch.save's zip writer raises on a full disk."""
     if isinstance(e, OSError):
         return e.strerror or str(e)
-    text = str(e)
-    if not isinstance(e, RuntimeError) or not any(
-            k in text for k in ("inline_container", "PytorchStreamWriter", "write")):
-        return None
-    try:
-        st = os.statvfs(folder)
-        if st.f_bavail * st.f_frsize < 1 << 20:
-            return os.strerror(errno.ENOSPC)
-    except OSError:
-        pass
-    return text.strip().split("\n")[0]
+    if isinstance(e, RuntimeError) and any(
+            k in str(e) for k in ("inline_container", "PytorchStreamWriter", "write")):
+        return write_failure(e, folder)
+    return None
 
 
 def _together(phase: Callable[[], None], info: DistInfo, final: str) -> None:

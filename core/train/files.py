@@ -34,7 +34,7 @@ def atomic(path: str, write: Callable[[str], None]) -> None:
     except BaseException as e:
         # torch.save reports a full disk as RuntimeError, safetensors as SafetensorError
         known = isinstance(e, (OSError, RuntimeError)) or type(e).__name__ == "SafetensorError"
-        reason = _reason(e, tmp) if known else ""
+        reason = write_failure(e, os.path.dirname(os.path.abspath(tmp))) if known else ""
         if os.path.exists(tmp):
             os.remove(tmp)
         if not known:
@@ -45,17 +45,19 @@ def atomic(path: str, write: Callable[[str], None]) -> None:
             os.remove(tmp)
 
 
-def _reason(e: BaseException, tmp: str) -> str:
-    """The one-line reason a write failed; torch's RuntimeError names no errno, so a file
-    system left with no free block says No space left on device."""
+def write_failure(e: BaseException, folder: str) -> str:
+    """The one-line reason a write into `folder` failed. torch.save and safetensors report a
+    full disk without an errno (torch: "unexpected pos ..." from its zip writer), so a file
+    system left with under 1 MiB free says what ENOSPC would."""
     if isinstance(e, OSError) and e.strerror:
         return e.strerror
     try:
-        if os.statvfs(os.path.dirname(os.path.abspath(tmp))).f_bavail == 0:
+        st = os.statvfs(folder)
+        if st.f_bavail * st.f_frsize < 1 << 20:
             return os.strerror(errno.ENOSPC)
     except OSError:
         pass
-    return str(e).split("\n")[0]
+    return str(e).strip().split("\n")[0]
 
 
 def check_writable(path: str) -> None:
