@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import time
 from dataclasses import asdict
 
@@ -29,7 +28,7 @@ import torch
 
 from thinkpipe.core.errors import ServiceError, UsageError
 from thinkpipe.core.records import resolve_format
-from thinkpipe.core.train import Trainer, check_output_dir, dist
+from thinkpipe.core.train import Trainer, check_output_dir, checkpoint, dist
 
 from . import losses
 from .batch import Completion, encode, forward, padded
@@ -97,7 +96,7 @@ def _stop_unscored(trainer, position: tuple[int, int]) -> None:
         log.warning("the first step could not be scored: stopped with no step to save")
         return
     path = trainer.save() if trainer._last_saved != state.step else \
-        os.path.join(trainer.cfg.output_dir, f"checkpoint-{state.step}")
+        checkpoint.latest(trainer.cfg.output_dir)
     log.warning("step %d could not be scored: stopped at step %d; resume with --resume "
                 "(checkpoint %s)", state.step + 1, state.step, path)
 
